@@ -161,3 +161,43 @@ def read_json(path: str | os.PathLike, what: str = "file", made_by: str | None =
         hint = f"; run {made_by} first" if made_by else ""
         raise FileNotFoundError(f"{what} not found at {path}{hint}")
     return json.loads(path.read_text())
+
+
+def raw_folder(cfg: dict) -> Path:
+    """The folder of raw ``.skeleton`` files a profile reads.
+
+    ``data.source: simulated`` (the default): ``artifacts/<profile>/raw``, written
+    by the simulator on first use (size ``data.simulator_size``, seed ``seed``)
+    and reused afterwards; a ``simulated.json`` marker records what wrote it,
+    so a changed seed or size writes the folder anew.
+    ``data.source: ntu``: ``data.ntu_dir``, a user's NTU RGB+D download.
+
+    Raises:
+        ValueError: an unknown source, or ``ntu`` without ``data.ntu_dir``.
+        FileNotFoundError: ``data.ntu_dir`` is not a folder.
+    """
+    data = cfg.get("data", {})
+    source = data.get("source", "simulated")
+    if source == "ntu":
+        d = data.get("ntu_dir")
+        if not d:
+            raise ValueError("data.source is 'ntu' but data.ntu_dir is not set: pass NTU_DIR (the folder "
+                             "holding the nturgbd_skeletons .skeleton files) or set it in the profile")
+        d = Path(d).expanduser()
+        if not d.is_dir():
+            raise FileNotFoundError(f"data.ntu_dir {d} is not a folder; check the path "
+                                    "(python -m skelutils check <folder> inspects a download)")
+        return d
+    if source != "simulated":
+        raise ValueError(f"data.source {source!r}: allowed values are 'simulated' and 'ntu'")
+    from .simulate import simulate_dataset_preset  # lazy: only simulated data needs it
+    d = artifacts_dir(cfg, "raw")
+    want = {"size": data.get("simulator_size", "smoke"), "seed": int(cfg.get("seed", 0))}
+    marker = d / "simulated.json"
+    if not (marker.is_file() and json.loads(marker.read_text()) == want):
+        for old in d.glob("*.skeleton"):
+            old.unlink()
+        simulate_dataset_preset(d, size=want["size"], seed=want["seed"],
+                                workers=int(data.get("workers", 1)))
+        write_json(marker, want)
+    return d

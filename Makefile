@@ -1,0 +1,35 @@
+# Build entry point. `make` = set up + run every notebook (smoke profile) + build the book;
+# `make test` = the whole test suite. PROFILE=full selects the paper-scale profile.
+PROFILE ?= smoke
+VENV ?= .venv
+PY := $(VENV)/bin/python
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
+.PHONY: all setup notebooks book test clean
+
+all: notebooks book
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+# Executed copies go to book/executed/ (build products, never committed).
+notebooks: setup
+	mkdir -p book/executed
+	for nb in $(NOTEBOOKS); do \
+	  $(PY) -m papermill $$nb book/executed/$$(basename $$nb) -p PROFILE $(PROFILE) --cwd notebooks --log-level WARNING || exit 1; \
+	done
+
+book: setup
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+test: setup
+	$(PY) -m pytest tests/unit --nbval-lax notebooks tests/artifacts
+
+clean:
+	rm -rf _build book/executed
