@@ -197,7 +197,7 @@ def raw_folder(cfg: dict) -> Path:
     if not (marker.is_file() and json.loads(marker.read_text()) == want):
         for old in d.glob("*.skeleton"):
             old.unlink()
-        simulate_dataset_preset(d, size=want["size"], seed=want["seed"],
+        simulate_dataset_preset(d, size=want["size"], seed=want["seed"], progress=False,
                                 workers=int(data.get("workers", 1)))
         write_json(marker, want)
     return d

@@ -127,6 +127,9 @@ class Skeleton:
             handLeftConfidence, handLeftState, handRightConfidence, handRightState,
             isRestricted, leanX, leanY, trackingState.
         path: the file it came from (or will be written to), if any.
+
+    ``tracking``, ``depth_xy``, ``color_xy``, ``orientation`` and ``body_info`` are
+    None in a Skeleton read with ``read_skeleton(path, fields="xyz")``.
     """
 
     xyz: np.ndarray
@@ -169,8 +172,14 @@ def _fmt(values) -> str:
     return " ".join(f"{float(v):.9g}" for v in values)
 
 
+# One joint line: 11 floats with 9 significant digits, then the tracking state.
+_JOINT_LINE = " ".join(["%.9g"] * 11) + " %d"
+
+
 def format_skeleton(skel: Skeleton) -> str:
     """The text of an NTU ``.skeleton`` file holding ``skel`` (see :func:`write_skeleton`)."""
+    joint = np.concatenate([skel.xyz, skel.depth_xy, skel.color_xy, skel.orientation],
+                           axis=-1).astype(np.float64)       # (F, B, 25, 11), float32 values exactly
     out = [str(skel.n_frames)]
     for f in range(skel.n_frames):
         slots = np.flatnonzero(skel.present[f])
@@ -181,11 +190,8 @@ def format_skeleton(skel: Skeleton) -> str:
             out.append(f"{skel.body_ids[b]} " + " ".join(map(str, ints)) + " "
                        + _fmt(info[6:8]) + f" {int(round(float(info[8])))}")
             out.append(str(NUM_JOINTS))
-            xyz, dxy, cxy = skel.xyz[f, b], skel.depth_xy[f, b], skel.color_xy[f, b]
-            ori, trk = skel.orientation[f, b], skel.tracking[f, b]
-            for j in range(NUM_JOINTS):
-                out.append(_fmt(xyz[j]) + " " + _fmt(dxy[j]) + " " + _fmt(cxy[j]) + " "
-                           + _fmt(ori[j]) + f" {int(trk[j])}")
+            out.extend(_JOINT_LINE % (*row, trk)
+                       for row, trk in zip(joint[f, b].tolist(), skel.tracking[f, b].tolist()))
     return "\n".join(out) + "\n"
 
 
@@ -211,6 +217,407 @@ def write_skeleton(path: str | os.PathLike, skel: Skeleton) -> Path:
     return path
 
 
-def read_skeleton(path: str | os.PathLike) -> Skeleton:
-    """Read one raw NTU ``.skeleton`` file. (Implemented below.)"""
-    raise NotImplementedError
+#: Values on a body line (bodyID and the nine of ``Skeleton.body_info``) and on a joint line.
+BODY_VALUES, JOINT_VALUES = 10, 12
+#: ``fields`` values accepted by :func:`read_skeleton`.
+READ_FIELDS = ("all", "xyz")
+
+_HINT = ("The file is damaged or is not an NTU RGB+D .skeleton file: extract it again from the "
+         "dataset archive, or move it out of the data folder.")
+# 10**k for the exact decimal fast path (every entry is an exact float64).
+_POW10 = np.array([10.0 ** k for k in range(23)])
+_POW10_INT = np.array([10 ** k for k in range(19)], np.int64)
+# _KEEP[L]: two little-endian words whose last L of 16 bytes are 0xFF (a right-aligned token of length L).
+_KEEP = np.where(np.arange(16)[None, ::-1] < np.arange(17)[:, None], np.uint8(255), np.uint8(0)).view(np.uint64)
+# Plain decimals with at most this many digits are converted by the vectorised path
+# (with the point read as one more digit they stay below 2**53, so every step is exact);
+# anything else goes through float().
+_MAX_FAST_DIGITS = 14
+_MAX_FAST_WIDTH = 16
+_BLOCK = 8192
+
+
+class _NotCanonical(Exception):
+    """The vectorised reader met something it leaves to the line-by-line reader."""
+
+
+@dataclasses.dataclass
+class _Parsed:
+    """Per body occurrence (one body in one frame), in file order; ``K`` occurrences."""
+
+    n_frames: int
+    frame: np.ndarray            # int64 (K,), 0-based frame index
+    body_id: list[int]           # (K,) Kinect tracking ids
+    body_line: np.ndarray        # int64 (K,), 0-based line index of the body line
+    joints: np.ndarray           # float64 (K, 25, 3) xyz, or (K, 25, 12) every joint value
+    body_info: np.ndarray | None  # float64 (K, 9), or None for fields="xyz"
+
+
+def _error(path: str, line: int, what: str) -> SkeletonFormatError:
+    return SkeletonFormatError(f"{path}, line {line}: {what}. {_HINT}")
+
+
+def _swar_sum8(words: np.ndarray) -> np.ndarray:
+    """Per uint64 word, the 8-digit number its bytes spell (0..9 each, most significant byte first in memory)."""
+    w = ((words & np.uint64(0x0F0F0F0F0F0F0F0F)) * np.uint64(2561)) >> np.uint64(8)
+    w = ((w & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
+    w = ((w & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> np.uint64(32)
+    return w
+
+
+def _byte_count8(words: np.ndarray) -> np.ndarray:
+    """Per uint64 word whose bytes are 0 or 1, how many are 1."""
+    return (words * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+def _parse_decimals(a: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Convert the tokens ``a[start[i]:end[i]]`` (ASCII bytes) to float64, all at once.
+
+    Plain decimals (an optional sign, digits, at most one point, at most 14
+    digits, at most 16 characters) are converted with exact integer
+    arithmetic: the tokens are right-aligned in an (n, 16) byte matrix, its two
+    halves are read as 8-digit numbers with a few 64-bit multiply-and-shift
+    steps (the point counts as a 0 digit and is then taken out), and a single
+    division by an exact power of ten rounds correctly, so the result equals
+    Python's ``float(token)`` bit for bit. The few other tokens (exponents,
+    long mantissas, ``nan``) go through ``float()``. Work goes in blocks of
+    8192 tokens so that the temporaries stay small and in cache.
+
+    Raises:
+        _NotCanonical: a token that ``float()`` rejects (the caller then locates it).
+    """
+    n = start.size
+    out = np.empty(n)
+    if n == 0:
+        return out
+    width = _MAX_FAST_WIDTH
+    if int(start.min()) < width:                              # room for the window before the first token
+        a = np.concatenate((np.full(width, 32, np.uint8), a))
+        start, end = start + width, end + width
+    windows = np.lib.stride_tricks.sliding_window_view(a, width)
+    odd = []
+    for b in range(0, n, _BLOCK):
+        s, e = start[b:b + _BLOCK], end[b:b + _BLOCK]
+        length = e - s
+        # (m, 16), token right-aligned; bytes left of it (the blank, the previous token) zeroed
+        ch = (windows[e - width].view(np.uint64) & _KEEP[np.minimum(length, width)]).view(np.uint8)
+        dig = ch - np.uint8(48)
+        isdig = dig < 10
+        isdot = ch == 46
+        c = _byte_count8(isdig.view(np.uint64))
+        ndig = (c[:, 0] + c[:, 1]).astype(np.int64)
+        c = _byte_count8(isdot.view(np.uint64))
+        ndot = (c[:, 0] + c[:, 1]).astype(np.int64)
+        first = a[s]
+        neg = first == 45
+        bad = ((length - ndig != ndot + (neg | (first == 43))) | (ndot > 1) | (ndig == 0)
+               | (ndig > _MAX_FAST_DIGITS) | (length > width))
+        halves = _swar_sum8((dig * isdig).view(np.uint64))   # (m, 2) 8-digit numbers
+        raw = (halves[:, 0] * np.uint64(10 ** 8) + halves[:, 1]).astype(np.int64)  # point read as 0
+        frac = (width - 1 - np.argmax(isdot, 1)) * ndot       # digits after the point (0 without one)
+        low = raw % _POW10_INT[frac]
+        mant = np.where(ndot > 0, (raw - low) // 10 + low, raw)
+        o = out[b:b + _BLOCK]
+        np.divide(mant, _POW10[frac], out=o)
+        np.negative(o, out=o, where=neg)
+        if bad.any():
+            odd.extend((np.flatnonzero(bad) + b).tolist())
+    for i in odd:
+        token = a[start[i]:end[i]].tobytes()
+        try:
+            out[i] = float(token)
+        except ValueError:
+            raise _NotCanonical from None
+    return out
+
+
+def _read_vectorised(data: bytes, path: str, want_all: bool) -> _Parsed:
+    """Parse a file laid out as the Kinect SDK writes it: single spaces, one record per line.
+
+    Only the frame and body counts are walked in Python (one line per frame);
+    line boundaries, value counts and every number are handled by numpy.
+
+    Raises:
+        _NotCanonical: anything else (extra blanks, tabs, a malformed record);
+            :func:`_read_lines` then reads the file and reports the exact line.
+    """
+    a = np.frombuffer(data, np.uint8)
+    blank = np.flatnonzero(a <= 32)                          # every whitespace byte
+    is_nl = a[blank] == 10
+    nl_at = np.flatnonzero(is_nl)                            # index into `blank` of each newline
+    # Canonical: no two blanks side by side, no blank first, only ' ' and '\n'.
+    if (blank.size and blank[0] == 0) or (np.diff(blank) == 1).any() or not (a[blank[~is_nl]] == 32).all():
+        raise _NotCanonical
+    newline = blank[nl_at]
+    n_lines = newline.size
+    line_start = np.empty(n_lines, np.int64)
+    line_start[0] = 0
+    line_start[1:] = newline[:-1] + 1
+    n_spaces = np.diff(nl_at, prepend=-1) - 1                # spaces per line = values per line - 1
+
+    def count(i: int) -> int:
+        if i >= n_lines or n_spaces[i] != 0:
+            raise _NotCanonical
+        try:
+            v = int(data[line_start[i]:newline[i]])
+        except ValueError:
+            raise _NotCanonical from None
+        if v < 0:
+            raise _NotCanonical
+        return v
+
+    n_frames = count(0)
+    count_line, n_bodies = [], []
+    i = 1
+    for _ in range(n_frames):
+        nb = count(i)
+        count_line.append(i)
+        n_bodies.append(nb)
+        i += 1 + (2 + NUM_JOINTS) * nb
+    if i != n_lines:                                          # truncated, or lines beyond the last frame
+        raise _NotCanonical
+    nbod = np.asarray(n_bodies, np.int64)
+    k = int(nbod.sum())
+    frame = np.repeat(np.arange(n_frames), nbod)
+    first_of_frame = np.cumsum(nbod) - nbod
+    body_line = (np.repeat(np.asarray(count_line, np.int64) + 1, nbod)
+                 + (2 + NUM_JOINTS) * (np.arange(k) - np.repeat(first_of_frame, nbod)))
+    njoint_line = body_line + 1
+    joint_line = (njoint_line[:, None] + 1 + np.arange(NUM_JOINTS)).ravel()
+    if (n_spaces[body_line] != BODY_VALUES - 1).any() or (n_spaces[joint_line] != JOINT_VALUES - 1).any():
+        raise _NotCanonical
+    js = line_start[njoint_line]
+    if ((newline[njoint_line] - js != 2) | (a[js] != 50) | (a[np.minimum(js + 1, a.size - 1)] != 53)).any():
+        raise _NotCanonical                                   # joint count line is not "25"
+
+    # Value v (v >= 1) of line l starts after the v-th blank of that line.
+    first_blank = np.concatenate(([0], nl_at + 1))          # index into `blank` of each line's first blank
+    ncol = JOINT_VALUES if want_all else 3
+    tok_start = np.empty((joint_line.size, ncol), np.int64)
+    tok_end = np.empty((joint_line.size, ncol), np.int64)
+    fb = first_blank[joint_line]
+    tok_start[:, 0] = line_start[joint_line]
+    sep = blank[fb[:, None] + np.arange(min(ncol, JOINT_VALUES - 1))]
+    tok_end[:, : sep.shape[1]] = sep
+    tok_start[:, 1:] = sep[:, : ncol - 1] + 1
+    if ncol == JOINT_VALUES:
+        tok_end[:, -1] = newline[joint_line]
+    joints = _parse_decimals(a, tok_start.ravel(), tok_end.ravel()).reshape(k, NUM_JOINTS, ncol)
+    if want_all:
+        if not np.isin(joints[..., 11], (NOT_TRACKED, INFERRED, TRACKED)).all():
+            raise _NotCanonical
+    else:                                                     # trackingState still checked: one of "0" "1" "2"
+        last = newline[joint_line]
+        if ((a[last - 2] != 32) | (a[last - 1] < 48) | (a[last - 1] > 50)).any():
+            raise _NotCanonical
+
+    fbb = first_blank[body_line]
+    id_end = blank[fbb] if k else np.zeros(0, np.int64)
+    try:
+        body_id = [int(data[s:e]) for s, e in zip(line_start[body_line].tolist(), id_end.tolist())]
+    except ValueError:
+        raise _NotCanonical from None
+    body_info = None
+    if want_all:
+        sep = blank[fbb[:, None] + np.arange(BODY_VALUES - 1)]  # (K, 9)
+        bs = sep + 1
+        be = np.empty_like(bs)
+        be[:, :-1] = sep[:, 1:]
+        be[:, -1] = newline[body_line]
+        body_info = _parse_decimals(a, bs.ravel(), be.ravel()).reshape(k, BODY_VALUES - 1)
+    return _Parsed(n_frames, frame, body_id, body_line, joints, body_info)
+
+
+def _read_lines(data: bytes, path: str, want_all: bool) -> _Parsed:
+    """Line-by-line reader for any layout ``str.split`` accepts; reports the exact bad line.
+
+    Used when the vectorised reader meets anything it does not expect; it is
+    what turns a malformed file into a :class:`SkeletonFormatError` naming the line.
+    """
+    lines = data.split(b"\n")
+    n = len(lines)
+    while n and not lines[n - 1].strip():                      # blank lines at the end are harmless
+        n -= 1
+    if n == 0:
+        raise _error(path, 1, "the file is empty; expected the frame count")
+
+    def text(i: int) -> str:
+        return lines[i].decode("ascii", "replace").strip()[:80]
+
+    def count(i: int, what: str) -> int:
+        if i >= n:
+            raise _error(path, i + 1, f"the file ends early: expected {what} (a whole number), "
+                         f"the file has only {n} lines")
+        try:
+            v = int(lines[i])
+        except ValueError:
+            raise _error(path, i + 1, f"expected {what} (one whole number), got {text(i)!r}") from None
+        if v < 0:
+            raise _error(path, i + 1, f"{what} is negative ({v}); counts must be >= 0")
+        return v
+
+    def values(i: int, expected: int, what: str) -> list[bytes]:
+        if i >= n:
+            raise _error(path, i + 1, f"the file ends early: expected {what} ({expected} values), "
+                         f"the file has only {n} lines")
+        toks = lines[i].split()
+        if len(toks) != expected:
+            raise _error(path, i + 1, f"{what}: expected {expected} values, got {len(toks)} ({text(i)!r})")
+        return toks
+
+    def floats(i: int, toks: list[bytes], names: tuple[str, ...], what: str) -> list[float]:
+        out = []
+        for tok, name in zip(toks, names):
+            try:
+                out.append(float(tok))
+            except ValueError:
+                raise _error(path, i + 1, f"{what}: {name} is not a number "
+                             f"({tok.decode('ascii', 'replace')!r})") from None
+        return out
+
+    n_frames = count(0, "the frame count")
+    frame, body_id, body_line, joints, info = [], [], [], [], []
+    i = 1
+    for f in range(n_frames):
+        nb = count(i, f"the body count of frame {f + 1} of {n_frames}")
+        i += 1
+        for b in range(nb):
+            what = f"body line (frame {f + 1}, body {b + 1} of {nb})"
+            toks = values(i, BODY_VALUES, what)
+            try:
+                bid = int(toks[0])
+            except ValueError:
+                raise _error(path, i + 1, f"{what}: bodyID is not a whole number "
+                             f"({toks[0].decode('ascii', 'replace')!r})") from None
+            info.append(floats(i, toks[1:], _BODY_FIELDS, what))
+            frame.append(f)
+            body_id.append(bid)
+            body_line.append(i)
+            nj = count(i + 1, f"the joint count of frame {f + 1}, body {b + 1}")
+            if nj != NUM_JOINTS:
+                raise _error(path, i + 2, f"joint count is {nj}; Kinect v2 skeletons have {NUM_JOINTS} joints")
+            i += 2
+            body = []
+            for j in range(NUM_JOINTS):
+                what = f"joint line (frame {f + 1}, body {b + 1}, joint {j + 1} {JOINT_NAMES[j]})"
+                vals = floats(i, values(i, JOINT_VALUES, what), _JOINT_FIELDS, what)
+                if vals[11] not in (NOT_TRACKED, INFERRED, TRACKED):
+                    raise _error(path, i + 1, f"{what}: trackingState is {vals[11]:g}; expected 0, 1 or 2")
+                body.append(vals if want_all else vals[:3])
+                i += 1
+            joints.append(body)
+    if i < n:
+        raise _error(path, i + 1, f"unexpected content after the last of the {n_frames} declared frames "
+                     f"({text(i)!r}); the frame count on line 1 may be wrong")
+    k = len(frame)
+    ncol = JOINT_VALUES if want_all else 3
+    return _Parsed(
+        n_frames,
+        np.asarray(frame, np.int64),
+        body_id,
+        np.asarray(body_line, np.int64),
+        np.asarray(joints, np.float64).reshape(k, NUM_JOINTS, ncol),
+        np.asarray(info, np.float64).reshape(k, BODY_VALUES - 1) if want_all else None,
+    )
+
+
+_BODY_FIELDS = ("clippedEdges", "handLeftConfidence", "handLeftState", "handRightConfidence",
+                "handRightState", "isRestricted", "leanX", "leanY", "trackingState")
+_JOINT_FIELDS = ("x", "y", "z", "depthX", "depthY", "colorX", "colorY", "orientationW",
+                 "orientationX", "orientationY", "orientationZ", "trackingState")
+
+
+def read_skeleton(path: str | os.PathLike, fields: str = "all") -> Skeleton:
+    """Read one raw NTU RGB+D ``.skeleton`` file into a :class:`Skeleton`.
+
+    Bodies get slots in order of first appearance and keep their slot across
+    frames (matched by bodyID); a slot is zero (``present`` False) in frames
+    where its body is missing. Frames with 0 bodies and frames with 3 or more
+    (noise bodies) are kept as they are: choosing the two actors is the data
+    layer's job, not the reader's. A file whose frames hold no body at all (the
+    dataset's "missing skeleton" samples) or whose frame count is 0 gives
+    arrays with 0 body slots, e.g. ``xyz`` of shape ``(F, 0, 25, 3)``.
+
+    Files laid out as the Kinect SDK writes them (values separated by one
+    space, one record per line, ``\\n`` or ``\\r\\n`` line ends) are read
+    vectorised: Python walks one line per frame, numpy converts every number
+    at once. Any other layout ``str.split`` accepts (tabs, repeated blanks) is
+    read line by line, more slowly, with the same result. Numbers are parsed
+    as by Python's ``float`` and then rounded to float32.
+
+    Args:
+        path: the ``.skeleton`` file. Its name is not checked (see
+            :func:`parse_sample_name`).
+        fields: ``"all"`` (default) fills every field of :class:`Skeleton`.
+            ``"xyz"`` fills only ``xyz``, ``present``, ``body_ids`` and ``path``
+            and sets ``tracking``, ``depth_xy``, ``color_xy``, ``orientation``
+            and ``body_info`` to None; it checks the layout of every line and
+            every trackingState but converts only the x, y, z values (about
+            twice as fast).
+
+    Returns:
+        Skeleton with ``xyz`` float32 (F, B, 25, 3) in metres, ``present`` bool
+        (F, B), ``body_ids`` (B,), ``tracking`` int8 (F, B, 25), ``depth_xy`` and
+        ``color_xy`` float32 (F, B, 25, 2) in pixels, ``orientation`` float32
+        (F, B, 25, 4), ``body_info`` float32 (F, B, 9), all zero where a body is
+        absent, and ``path`` the file as given.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: ``fields`` is not one of ``"all"``, ``"xyz"``.
+        SkeletonFormatError: the file is malformed: empty, truncated, a negative
+            or non-numeric count, a joint count other than 25, a body line
+            without 10 values or a joint line without 12, a value that is not
+            a number, a joint trackingState other than 0, 1 or 2, the same
+            bodyID twice in one frame, or content after the declared frames.
+            The message names the file and the 1-based line.
+    """
+    if fields not in READ_FIELDS:
+        raise ValueError(f"read_skeleton(fields={fields!r}): allowed values are {READ_FIELDS}")
+    spath = os.fspath(path)
+    data = Path(spath).read_bytes()
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+    want_all = fields == "all"
+    if not data or data.isspace():
+        p = _read_lines(data, spath, want_all)                # reports the empty file
+    else:
+        if data[-1:] != b"\n" or data[-2:-1].isspace():
+            # Trailing blanks change no line number; one final newline keeps the layout regular.
+            data = data.rstrip() + b"\n"
+        try:
+            p = _read_vectorised(data, spath, want_all)
+        except _NotCanonical:
+            p = _read_lines(data, spath, want_all)
+
+    # Slots in order of first appearance, matched by bodyID.
+    slot_of: dict[int, int] = {}
+    for bid in p.body_id:
+        slot_of.setdefault(bid, len(slot_of))
+    n_slots = len(slot_of)
+    slot = np.fromiter((slot_of[i] for i in p.body_id), np.int64, count=len(p.body_id))
+    f, b, v = p.n_frames, n_slots, NUM_JOINTS
+    present = np.zeros((f, b), bool)
+    present[p.frame, slot] = True
+    if np.count_nonzero(present) != slot.size:
+        _, first = np.unique(p.frame * n_slots + slot, return_index=True)
+        dup = np.setdiff1d(np.arange(slot.size), first)[0]
+        raise _error(spath, int(p.body_line[dup]) + 1,
+                     f"bodyID {p.body_id[dup]} appears twice in frame {int(p.frame[dup]) + 1}; "
+                     "each body may appear once per frame")
+    xyz = np.zeros((f, b, v, 3), np.float32)
+    xyz[p.frame, slot] = p.joints[..., :3]
+    skel = Skeleton(xyz=xyz, present=present, body_ids=tuple(slot_of), tracking=None, depth_xy=None,
+                    color_xy=None, orientation=None, body_info=None, path=spath)
+    if want_all:
+        skel.tracking = np.zeros((f, b, v), np.int8)
+        skel.tracking[p.frame, slot] = p.joints[..., 11]
+        skel.depth_xy = np.zeros((f, b, v, 2), np.float32)
+        skel.depth_xy[p.frame, slot] = p.joints[..., 3:5]
+        skel.color_xy = np.zeros((f, b, v, 2), np.float32)
+        skel.color_xy[p.frame, slot] = p.joints[..., 5:7]
+        skel.orientation = np.zeros((f, b, v, 4), np.float32)
+        skel.orientation[p.frame, slot] = p.joints[..., 7:11]
+        skel.body_info = np.zeros((f, b, 9), np.float32)
+        skel.body_info[p.frame, slot] = p.body_info
+    return skel

@@ -139,3 +139,40 @@ def animate_sample(sample: np.ndarray, title: str | None = None, interval_ms: in
     anim = animation.FuncAnimation(fig, update, frames=sample.shape[1], interval=interval_ms)
     plt.close(fig)
     return anim
+
+
+def plot_history(results: dict, ax_pair=None):
+    """Loss and accuracy per epoch (train and validation) of one results file, with seaborn.
+
+    Args:
+        results: a results dict written by ``skelutils.train.fit``.
+    """
+    import seaborn as sns
+    hist = results["history"]
+    epochs = list(range(1, len(hist) + 1))
+    if ax_pair is None:
+        fig, ax_pair = plt.subplots(1, 2, figsize=(9, 3))
+    for key, ax, label in (("loss", ax_pair[0], "loss"), ("acc", ax_pair[1], "accuracy")):
+        for part, style in (("train", "-"), ("val", "--")):
+            sns.lineplot(x=epochs, y=[h[f"{part}_{key}"] for h in hist], ax=ax, label=part, linestyle=style)
+        ax.set_xlabel("epoch"); ax.set_ylabel(label)
+    ax_pair[0].set_title(f"{results['model']} {results['split']}: loss")
+    ax_pair[1].set_title(f"{results['model']} {results['split']}: accuracy ({results['data_source']} data)")
+    ax_pair[0].figure.tight_layout()
+    return ax_pair[0].figure
+
+
+def plot_confusion(results: dict, ax=None):
+    """Row-normalised confusion matrix with class names (rows true, columns predicted)."""
+    import seaborn as sns
+    cm = np.asarray(results["confusion_matrix"], dtype=float)
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    names = list(results["per_class_accuracy"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    sns.heatmap(norm, annot=cm.astype(int), fmt="d", cmap="Blues", vmin=0, vmax=1,
+                xticklabels=names, yticklabels=names, ax=ax, cbar=False)
+    ax.set_xlabel("predicted"); ax.set_ylabel("true")
+    ax.set_title(f"{results['model']} {results['split']} ({results['data_source']} data)")
+    ax.figure.tight_layout()
+    return ax.figure

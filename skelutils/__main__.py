@@ -1,0 +1,142 @@
+"""Command line: ``python -m skelutils check <folder>`` and ``python -m skelutils simulate <out_dir>``.
+
+``check`` inspects an NTU RGB+D skeleton download before any notebook uses it: which of the
+seven harmful two-person classes are there, how many samples per class and per setup range
+(S001-S017 is in NTU 60 and 120, S018-S032 only in NTU 120), which samples have no skeleton
+or cannot be parsed, and which files are not NTU sample names. Exit status: 0 when at least
+one of the seven classes has a usable sample, 1 when none has, 2 when the folder is missing
+or not a folder.
+
+``simulate`` writes a synthetic NTU-format folder with the companion's simulator.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_NO_CLASSES, EXIT_BAD_FOLDER = 0, 1, 2
+_LIST_LIMIT = 20
+
+
+def _print_list(title: str, items: list[str], out) -> None:
+    if not items:
+        return
+    print(f"\n{title} ({len(items)}):", file=out)
+    for item in items[:_LIST_LIMIT]:
+        print(f"  {item}", file=out)
+    if len(items) > _LIST_LIMIT:
+        print(f"  ... and {len(items) - _LIST_LIMIT} more (see --json for all)", file=out)
+
+
+def format_report(summary: dict) -> str:
+    """The human-readable report of :func:`skelutils.dataset.scan_summary`, verdict line last."""
+    import io
+    out = io.StringIO()
+    ranges = list(summary["classes"][0]["by_setup_range"]) if summary["classes"] else []
+    print(f"folder: {summary['folder']}", file=out)
+    print(f"'.skeleton' files found: {summary['files']}  (other NTU actions skipped: "
+          f"{summary['n_other_actions']}, not NTU names: {len(summary['not_ntu'])})", file=out)
+    head = f"{'label':>5}  {'NTU':<5} {'class':<16} {'usable':>6}  " + "  ".join(f"{r:>26}" for r in ranges) \
+        + f"  {'empty':>5}  {'malformed':>9}"
+    print("\n" + head, file=out)
+    print("-" * len(head), file=out)
+    for row in summary["classes"]:
+        cells = "  ".join(f"{row['by_setup_range'][r]:>26d}" for r in ranges)
+        print(f"{row['label']:>5}  {row['action']:<5} {row['class']:<16} {row['samples']:>6d}  {cells}  "
+              f"{row['empty']:>5d}  {row['malformed']:>9d}", file=out)
+    if summary["frames"]:
+        f = summary["frames"]
+        print(f"\nframes per sample: min {f['min']}, median {f['median']:.0f}, max {f['max']}; "
+              f"samples with extra (noise) bodies: {summary['samples_with_noise_bodies']}", file=out)
+    _print_list("samples with no skeleton (empty)", summary["empty"], out)
+    _print_list("malformed files", [f"{m['name']}: {m['message']}" for m in summary["malformed"]], out)
+    _print_list("files that are not NTU sample names (ignored)", summary["not_ntu"], out)
+    _print_list("duplicate sample names (later copies ignored)", summary["duplicates"], out)
+    present = [r for r in summary["classes"] if r["samples"] > 0]
+    missing = [r for r in summary["classes"] if r["samples"] == 0]
+    if present:
+        verdict = (f"\nVERDICT: OK - {len(present)} of {len(summary['classes'])} classes usable, "
+                   f"{summary['usable_samples']} samples")
+        if missing:
+            verdict += "; missing: " + ", ".join(f"{r['action']} {r['class']}" for r in missing)
+            if any(int(r["action"][1:]) >= 61 for r in missing):
+                verdict += " (A061 and above exist only in NTU RGB+D 120, setups S018-S032)"
+    else:
+        verdict = ("\nVERDICT: NO USABLE SAMPLES - none of the seven classes "
+                   f"({', '.join(r['action'] for r in summary['classes'])}) has a readable sample here; "
+                   "point to the folder holding the unpacked NTU RGB+D '*.skeleton' files")
+    print(verdict, file=out)
+    return out.getvalue()
+
+
+def cmd_check(args) -> int:
+    from skelutils.config import write_json
+    from skelutils.dataset import scan_folder, scan_summary
+
+    folder = Path(args.folder)
+    if not folder.exists():
+        print(f"error: folder {folder} does not exist; pass the folder that holds the unpacked NTU RGB+D "
+              "'*.skeleton' files (e.g. .../nturgb+d_skeletons)", file=sys.stderr)
+        return EXIT_BAD_FOLDER
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder; unpack the archive and pass the folder that holds "
+              "the '*.skeleton' files", file=sys.stderr)
+        return EXIT_BAD_FOLDER
+    scan = scan_folder(folder, workers=args.workers, progress=not args.quiet)
+    summary = scan_summary(scan)
+    print(format_report(summary), end="")
+    code = EXIT_OK if summary["classes_present"] else EXIT_NO_CLASSES
+    if args.json:
+        write_json(args.json, {**summary, "exit_code": code})
+        print(f"report written to {args.json}")
+    return code
+
+
+def cmd_simulate(args) -> int:
+    try:
+        from skelutils.simulate import simulate_dataset_preset
+    except ImportError as e:
+        print(f"error: the simulator is not available ({e})", file=sys.stderr)
+        return EXIT_NO_CLASSES
+    summary = simulate_dataset_preset(args.out_dir, size=args.size, seed=args.seed, workers=args.workers,
+                                      progress=not args.quiet)
+    n_files = summary.get("n_files", "?") if isinstance(summary, dict) else "?"
+    n_empty = summary.get("n_empty", "?") if isinstance(summary, dict) else "?"
+    print(f"simulated dataset ({args.size}, seed {args.seed}): {n_files} files ({n_empty} without a skeleton) "
+          f"written to {args.out_dir}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m skelutils", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="check an NTU RGB+D skeleton download",
+                       description="Check an NTU RGB+D skeleton folder for the seven harmful two-person classes. "
+                                   "Exit 0: at least one class usable; 1: none; 2: bad folder.")
+    c.add_argument("folder", help="folder holding the *.skeleton files (searched recursively)")
+    c.add_argument("--workers", type=int, default=2, help="parallel reader processes (default 2)")
+    c.add_argument("--json", metavar="OUT.json", help="also write the full report as JSON")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(func=cmd_check)
+    s = sub.add_parser("simulate", help="write a simulated NTU-format skeleton folder")
+    s.add_argument("out_dir", help="folder to write the .skeleton files to")
+    s.add_argument("--size", choices=("smoke", "full"), default="smoke", help="preset size (default smoke)")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--workers", type=int, default=2, help="parallel writer processes (default 2)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_simulate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "workers", 1) < 1:
+        print(f"error: --workers {args.workers}: expected at least 1", file=sys.stderr)
+        return EXIT_BAD_FOLDER
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

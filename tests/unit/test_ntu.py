@@ -1,0 +1,299 @@
+"""NTU RGB+D names, the raw skeleton writer and the reader (round trip, odd samples, malformed files)."""
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skelutils import ntu
+from skelutils.ntu import (
+    NUM_JOINTS,
+    SampleName,
+    Skeleton,
+    SkeletonFormatError,
+    format_skeleton,
+    parse_sample_name,
+    read_skeleton,
+    write_skeleton,
+)
+
+NAME = "S018C002P042R001A106.skeleton"
+
+
+def _bench():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_reader.py"
+    spec = importlib.util.spec_from_file_location("bench_reader", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def random_skeleton(rng: np.random.Generator, n_frames: int, n_bodies: int) -> Skeleton:
+    """Random values of every kind the format holds; absent slots are all zero (as the reader gives them)."""
+    s = Skeleton.empty_like(n_frames, n_bodies)
+    s.body_ids = tuple(int(x) for x in 72057594037927936 + rng.choice(10**6, n_bodies, replace=False))
+    s.xyz[:] = rng.normal(0, 1.5, s.xyz.shape) * 10.0 ** rng.integers(-6, 2, s.xyz.shape)
+    s.depth_xy[:] = rng.uniform(0, 512, s.depth_xy.shape)
+    s.color_xy[:] = rng.uniform(-50, 1920, s.color_xy.shape)
+    s.orientation[:] = rng.normal(0, 0.5, s.orientation.shape)
+    s.orientation[..., 3, :] = 0
+    s.tracking[:] = rng.integers(0, 3, s.tracking.shape)
+    s.body_info[..., :6] = rng.integers(0, 4, (n_frames, n_bodies, 6))
+    s.body_info[..., 6:8] = rng.normal(0, 0.3, (n_frames, n_bodies, 2))
+    s.body_info[..., 8] = rng.integers(0, 3, (n_frames, n_bodies))
+    s.present[:] = rng.random(s.present.shape) < 0.7
+    return s
+
+
+def absent_zeroed(s: Skeleton) -> Skeleton:
+    for key in ("xyz", "tracking", "depth_xy", "color_xy", "orientation", "body_info"):
+        getattr(s, key)[~s.present] = 0
+    return s
+
+
+def assert_same(got: Skeleton, want: Skeleton, fields=("xyz", "tracking", "depth_xy", "color_xy",
+                                                        "orientation", "body_info")):
+    assert got.body_ids == want.body_ids
+    np.testing.assert_array_equal(got.present, want.present)
+    for key in fields:
+        g, w = getattr(got, key), getattr(want, key)
+        assert g.dtype == w.dtype, key
+        assert g.shape == w.shape, key
+        # bit-identical, NaN included
+        np.testing.assert_array_equal(g.view(np.uint8), w.view(np.uint8), err_msg=key)
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+def test_round_trip_is_bit_identical(tmp_path):
+    rng = np.random.default_rng(0)
+    s = random_skeleton(rng, 12, 4)
+    s.present[0] = [True, True, False, False]        # slots in first-appearance order:
+    s.present[1:3, 2] = False                         # body 2 appears late (frame 3) ...
+    s.present[1:4, 3] = False                         # ... and body 3 later still (frame 4 or 5)
+    s.present[5] = True                               # 4 bodies in one frame (noise bodies)
+    s.present[6] = False                              # a frame with no body
+    s.present[3, 2:] = [True, False]
+    s.present[4, 3] = True
+    s.present[1, 0] = False                           # actor lost for a frame
+    s.xyz[2, 0, 0] = [0.0, -0.0, 1e-30]
+    s.xyz[2, 0, 1] = [3.4e38, 123456.789, -7.5]
+    absent_zeroed(s)
+    # first appearance defines the slot order; frames 1-3 must not have both late bodies
+    first = [int(np.argmax(s.present[:, b])) for b in range(4)]
+    assert first == sorted(first)
+    path = write_skeleton(tmp_path / NAME, s)
+    got = read_skeleton(path)
+    assert got.path == str(path)
+    assert got.xyz.shape == (12, 4, NUM_JOINTS, 3)
+    assert got.tracking.dtype == np.int8 and got.present.dtype == bool
+    assert_same(got, s)
+    xyz_only = read_skeleton(path, fields="xyz")
+    assert_same(xyz_only, s, ("xyz",))
+    assert xyz_only.tracking is None and xyz_only.body_info is None
+
+
+def test_bodies_keep_their_slot_by_id_not_by_position(tmp_path):
+    s = absent_zeroed(random_skeleton(np.random.default_rng(1), 3, 2))
+    s.present[:] = True
+    path = write_skeleton(tmp_path / NAME, s)
+    text = path.read_text().split("\n")
+    # swap the two bodies of frame 2 in the file (each body is 27 lines)
+    f2 = 1 + 1 + 2 * 27                               # line index of frame 2's body count
+    block = text[f2 + 1:f2 + 1 + 54]
+    text[f2 + 1:f2 + 1 + 54] = block[27:] + block[:27]
+    path.write_text("\n".join(text))
+    got = read_skeleton(path)
+    assert_same(got, s)
+
+
+def test_frames_without_bodies_and_missing_skeleton_samples(tmp_path):
+    p = tmp_path / NAME
+    p.write_text("3\n0\n0\n0\n")
+    got = read_skeleton(p)
+    assert got.xyz.shape == (3, 0, NUM_JOINTS, 3)
+    assert got.present.shape == (3, 0) and got.body_ids == ()
+    assert got.body_info.shape == (3, 0, 9) and got.tracking.shape == (3, 0, NUM_JOINTS)
+    p.write_text("0\n")
+    got = read_skeleton(p, fields="xyz")
+    assert got.xyz.shape == (0, 0, NUM_JOINTS, 3) and got.present.shape == (0, 0)
+
+
+def test_layout_variants_give_the_same_result(tmp_path):
+    s = absent_zeroed(random_skeleton(np.random.default_rng(2), 5, 3))
+    text = format_skeleton(s)
+    want = read_skeleton(write_skeleton(tmp_path / NAME, s))
+    variants = {
+        "crlf": text.replace("\n", "\r\n"),
+        "tabs_and_double_blanks": text.replace(" ", "  \t"),
+        "no_final_newline": text.rstrip("\n"),
+        "trailing_blank_lines": text + "\n\n  \n",
+        "seven_digits": re.sub(r"(\d\.\d{6})\d+", r"\1", text),   # the dataset's own precision
+        "exponents": re.sub(r"(?<![\w.])(\d+\.\d+)(?![\w.])", r"\1e0", text),   # same values, other spelling
+    }
+    for name, v in variants.items():
+        p = tmp_path / f"{name}.skeleton"
+        p.write_text(v)
+        got = read_skeleton(p)
+        ref = ntu._read_lines(v.replace("\r\n", "\n").encode(), str(p), True)   # the line-by-line reader
+        assert got.body_ids == want.body_ids, name
+        np.testing.assert_array_equal(got.present, want.present, err_msg=name)
+        if name == "seven_digits":
+            np.testing.assert_allclose(got.xyz, want.xyz, rtol=1e-5, atol=1e-5)
+        else:
+            assert_same(got, want)
+        np.testing.assert_array_equal(got.xyz[got.present], ref.joints[..., :3].astype(np.float32), err_msg=name)
+
+
+def test_vectorised_and_line_by_line_readers_agree(tmp_path):
+    rng = np.random.default_rng(3)
+    s = absent_zeroed(random_skeleton(rng, 20, 3))
+    data = format_skeleton(s).encode()
+    fast = ntu._read_vectorised(data, "x", True)
+    slow = ntu._read_lines(data, "x", True)
+    np.testing.assert_array_equal(fast.frame, slow.frame)
+    assert fast.body_id == slow.body_id
+    np.testing.assert_array_equal(fast.joints.view(np.uint64), slow.joints.view(np.uint64))
+    np.testing.assert_array_equal(fast.body_info, slow.body_info)
+
+
+def test_decimal_conversion_matches_float():
+    rng = np.random.default_rng(4)
+    vals = rng.normal(0, 1, 3000) * 10.0 ** rng.integers(-9, 7, 3000)
+    toks = [f"{v:.9g}" for v in vals.astype(np.float32)] + [f"{v:.7g}" for v in vals[:500]]
+    toks += [repr(float(v)) for v in vals[:500]]
+    toks += ["5.", "-.5", "+3.25", ".0", "0012.5000", "-0", "0", "1e5", "-2.5E-3", "nan", "-inf",
+             "12345678901234", "123456789012345", "1234567890.12345", "99999999.99999999"]
+    data = (" ".join(toks) + "\n").encode()
+    a = np.frombuffer(data, np.uint8)
+    blank = np.flatnonzero(a <= 32)
+    start = np.concatenate(([0], blank[:-1] + 1))
+    got = ntu._parse_decimals(a, start, blank)
+    want = np.array([float(t) for t in toks])
+    np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
+    for bad in ["1-2", "x", "1.2.3", "-", ".", "1e", "--1", "0x10"]:
+        d = f"1 {bad} 3\n".encode()
+        aa = np.frombuffer(d, np.uint8)
+        bb = np.flatnonzero(aa <= 32)
+        with pytest.raises(ntu._NotCanonical):
+            ntu._parse_decimals(aa, np.concatenate(([0], bb[:-1] + 1)), bb)
+
+
+def test_agrees_with_the_official_style_reader(tmp_path):
+    bench = _bench()
+    rng = np.random.default_rng(5)
+    for i in range(3):
+        path = write_skeleton(tmp_path / f"S001C001P001R001A05{i}.skeleton", bench.make_sample(rng, 30 + 10 * i))
+        ref = bench.read_official_style(path)
+        for fields in ("all", "xyz"):
+            got = read_skeleton(path, fields=fields)
+            assert bench.agree(got, ref, ("xyz",)) is None
+        assert bench.agree(read_skeleton(path), ref, ("xyz", "depth_xy", "color_xy")) is None
+
+
+# --------------------------------------------------------------------------- malformed files
+
+
+def _good_text(n_frames=2, n_bodies=2) -> list[str]:
+    s = random_skeleton(np.random.default_rng(6), n_frames, n_bodies)
+    s.present[:] = True
+    return format_skeleton(s).split("\n")   # last element is "" (final newline)
+
+
+def _body_line(text, frame, body):
+    """0-based line index of a body line in a file where every frame holds 2 bodies."""
+    return 1 + frame * (1 + 2 * 27) + 1 + body * 27
+
+
+MALFORMED = {
+    # name: (edit of the good text, expected 1-based line, words the message must contain)
+    "empty": (lambda t: [""], 1, "empty"),
+    "blank_only": (lambda t: ["", "   ", ""], 1, "empty"),
+    "frame_count_not_a_number": (lambda t: ["two"] + t[1:], 1, "frame count"),
+    "negative_frame_count": (lambda t: ["-2"] + t[1:], 1, "negative"),
+    "negative_body_count": (lambda t: t[:1] + ["-1"] + t[2:], 2, "negative"),
+    "body_count_not_a_number": (lambda t: t[:1] + ["2.5"] + t[2:], 2, "body count"),
+    "truncated_mid_body": (lambda t: t[:40], 41, "ends early"),
+    "truncated_before_frame": (lambda t: t[:1 + 55], 57, "ends early"),
+    "joint_count_24": (lambda t: t[:3] + ["24"] + t[4:], 4, "joint count is 24"),
+    "joint_count_text": (lambda t: t[:3] + ["x"] + t[4:], 4, "joint count"),
+    "body_line_9_values": (lambda t: t[:2] + [t[2].rsplit(" ", 1)[0]] + t[3:], 3, "expected 10 values"),
+    "body_id_not_int": (lambda t: t[:2] + ["abc" + t[2][t[2].index(" "):]] + t[3:], 3, "bodyID"),
+    "joint_line_11_values": (lambda t: t[:10] + [t[10].rsplit(" ", 1)[0]] + t[11:], 11, "expected 12 values"),
+    "joint_line_13_values": (lambda t: t[:10] + [t[10] + " 1"] + t[11:], 11, "expected 12 values"),
+    "joint_value_not_number": (lambda t: t[:10] + [" ".join(t[10].split(" ")[:1] + ["abc"] + t[10].split(" ")[2:])]
+                               + t[11:], 11, "y is not a number"),
+    "joint_value_garbled": (lambda t: t[:12] + [t[12].replace(" ", "-", 1).replace(" ", " 1 ", 1)] + t[13:],
+                            13, "not a number"),
+    "tracking_state_7": (lambda t: t[:20] + [t[20].rsplit(" ", 1)[0] + " 7"] + t[21:], 21, "trackingState"),
+    "trailing_garbage": (lambda t: t[:-1] + ["1 2 3", ""], len(_good_text()), "after the last"),
+    "extra_frame": (lambda t: t[:-1] + ["0", ""], len(_good_text()), "after the last"),
+    "duplicate_body_id": (lambda t: t[:_body_line(t, 0, 1)] + [t[2]] + t[_body_line(t, 0, 1) + 1:],
+                          _body_line(None, 0, 1) + 1, "appears twice"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_files_name_path_and_line(tmp_path, name):
+    edit, line, words = MALFORMED[name]
+    p = tmp_path / NAME
+    p.write_text("\n".join(edit(_good_text())))
+    with pytest.raises(SkeletonFormatError) as ei:
+        read_skeleton(p)
+    msg = str(ei.value)
+    assert str(p) in msg
+    assert f"line {line}:" in msg, msg
+    assert words in msg, msg
+    assert "extract it again" in msg                  # what to do
+    # the fast field selection is just as strict
+    with pytest.raises(SkeletonFormatError, match=f"line {line}:"):
+        read_skeleton(p, fields="xyz")
+
+
+def test_crlf_line_numbers_are_unchanged(tmp_path):
+    t = _good_text()
+    t[11] = t[11].rsplit(" ", 1)[0]
+    p = tmp_path / NAME
+    p.write_bytes("\r\n".join(t).encode())
+    with pytest.raises(SkeletonFormatError, match="line 12:"):
+        read_skeleton(p)
+
+
+def test_missing_file_and_bad_fields(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.skeleton"):
+        read_skeleton(tmp_path / "nope.skeleton")
+    p = write_skeleton(tmp_path / NAME, Skeleton.empty_like(1, 0))
+    with pytest.raises(ValueError, match="allowed values"):
+        read_skeleton(p, fields="depth")
+
+
+def test_reader_does_not_check_the_file_name(tmp_path):
+    p = write_skeleton(tmp_path / "not_a_sample_name.txt", Skeleton.empty_like(2, 0))
+    assert read_skeleton(p).n_frames == 2
+
+
+# --------------------------------------------------------------------------- sample names
+
+
+@pytest.mark.parametrize("name, want", [
+    ("S018C002P042R001A106", (18, 2, 42, 1, 106)),
+    ("S001C003P008R002A050.skeleton", (1, 3, 8, 2, 50)),
+    ("/data/nturgbd_skeletons/S032C001P106R002A110.skeleton", (32, 1, 106, 2, 110)),
+    (Path("nturgb+d_skeletons") / "S005C002P010R001A052.skeleton", (5, 2, 10, 1, 52)),
+])
+def test_parse_sample_name(name, want):
+    got = parse_sample_name(name)
+    assert (got.setup, got.camera, got.performer, got.replication, got.action) == want
+    assert str(got) == Path(str(name)).name.removesuffix(".skeleton")
+    assert got == SampleName(*want)
+
+
+@pytest.mark.parametrize("bad", ["", "S18C002P042R001A106", "S018C002P042R001A106.txt", "s018c002p042r001a106",
+                                 "S018C002P042R001A106x", "S018C002P042R001A1066", "folder/A106.skeleton"])
+def test_parse_sample_name_rejects(bad):
+    with pytest.raises(SkeletonFormatError, match="SsssCcccPpppRrrrAaaa"):
+        parse_sample_name(bad)
