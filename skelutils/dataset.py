@@ -17,10 +17,10 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import hashlib
+import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -28,7 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import skelutils.ntu as ntu
-from skelutils.config import write_json
+from skelutils.config import atomic_write_bytes, write_json
 from skelutils.ntu import ACTION_IDS, ACTION_TO_LABEL, CLASS_NAMES, NUM_JOINTS, SkeletonFormatError
 from skelutils.prepare import ACTOR_METHODS, actor_slots, actors_from_slots, prepare_sequences
 
@@ -309,18 +309,10 @@ def _str_array(items: Sequence[str]) -> np.ndarray:
 
 
 def _save_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> Path:
-    """np.savez to a temporary file in the same folder, then an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """np.savez written atomically (through ``skelutils.config.atomic_write_bytes``)."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def cache_key(listing, actions: Iterable[int], actor_method: str) -> str:
