@@ -177,8 +177,8 @@ class Cnn3dLstm(_Recogniser):
     Speed (same arithmetic): the backbone stores its activations channels-last
     (``torch.channels_last_3d``), where oneDNN's 3D pooling is an order of magnitude faster on
     CPU, and the LSTM runs through PyTorch's native CPU kernel (see ``_run_lstm``). Together
-    they bring the batch-1, T = 64 CPU forward pass from about 150 ms to about 20 ms
-    (2 threads); the LSTM's 22 M input weights (5376 -> 4 x 2 x 512) are most of what is left.
+    they took the batch-1, T = 64 CPU forward pass from 88 ms to 29 ms (median, one thread,
+    PyTorch 2.13); the LSTM's 22 M input weights (5376 -> 4 x 2 x 512) are much of what is left.
 
     Args:
         num_classes: number of classes (7).
