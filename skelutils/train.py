@@ -797,21 +797,18 @@ def run_from_config(model: str, split: str = "xsub", profile: str = "smoke", *, 
     """
     from skelutils.config import artifacts_dir, load_profile
     from skelutils.dataset import load_dataset
-    from skelutils.splits import make_split
 
     cfg = load_profile(profile)
     path = Path(dataset_path) if dataset_path else artifacts_dir(cfg, "data", create=False) / "dataset.npz"
     if not path.exists():
         raise FileNotFoundError(f"dataset artifact not found at {path}; run notebook 01 with PROFILE={cfg['name']!r} first")
     ds = load_dataset(path)
-    x, y = np.asarray(_get(ds, "x")), np.asarray(_get(ds, "y"))
     kw: dict[str, Any] = dict(cfg.get("train") or {})
     split_seed = int(seed if seed is not None else kw.get("seed", cfg.get("seed", 0)))
-    sp = make_split(_get(ds, "meta"), split, val_fraction=float((cfg.get("data") or {}).get("val_fraction", 0.1)),
-                    seed=split_seed)
-    idx = {k: np.asarray(_get(sp, k)) for k in _SPLITS}
-    data = TrainData(x_train=x[idx["train"]], y_train=y[idx["train"]], x_val=x[idx["val"]], y_val=y[idx["val"]],
-                     x_test=x[idx["test"]], y_test=y[idx["test"]],
+    from skelutils.experiments import split_arrays
+    arrays = split_arrays(ds, split, {**cfg, "seed": split_seed,
+                                      "data": {"val_fraction": 0.1, **(cfg.get("data") or {})}})
+    data = TrainData(**{k: arrays[k] for k in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")},
                      class_names=tuple(_get(ds, "class_names", None) or CLASS_NAMES))
     mcfg = dict((cfg.get("models") or {}).get(model) or {})
     params = dict(mcfg.pop("params", {}) or {})
