@@ -168,8 +168,8 @@ def simulated_difficulty(size: str = "smoke", seed: int = 0, frames: int = 64) -
     """Both baselines on the simulator, in memory, for the cross-subject and cross-view splits.
 
     Samples come from :func:`skelutils.simulate.simulate_sample` over the sessions of
-    :func:`skelutils.simulate.preset_sessions` (``"smoke"``, ``"full"``, or ``"moderate"``: 40
-    performers, 1,680 samples); each goes through the standard preparation
+    :func:`skelutils.simulate.preset_sessions` (``"smoke"``, ``"moderate"``: 40
+    performers, 1,680 samples, or ``"full"``); each goes through the standard preparation
     (:func:`skelutils.prepare.select_actors`, then :func:`skelutils.prepare.prepare_sequences`
     with uniform resampling to ``frames`` and centring on person 0's hip in frame 0). Files
     without a skeleton are left out, as a data pipeline would.
@@ -180,13 +180,10 @@ def simulated_difficulty(size: str = "smoke", seed: int = 0, frames: int = 64) -
     """
     from skelutils.ntu import ACTION_IDS, ACTION_TO_LABEL
     from skelutils.prepare import prepare_sequences, select_actors
-    from skelutils.simulate import SETUPS_120, preset_sessions, simulate_performance, simulate_sample
+    from skelutils.simulate import preset_sessions, simulate_performance, simulate_sample
     from skelutils.splits import XSUB_TRAIN_PERFORMERS, XVIEW_TRAIN_CAMERAS
 
-    if size == "moderate":
-        sessions = [(SETUPS_120[(p - 1) % 15], p) for p in range(1, 41)]
-    else:
-        sessions = preset_sessions(size)
+    sessions = preset_sessions(size)
     seqs, labels, perf_ids, cams = [], [], [], []
     for setup, p in sessions:
         for a in ACTION_IDS:

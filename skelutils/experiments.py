@@ -1,17 +1,22 @@
-"""The glue between a profile, the dataset artifact and the training engine.
+"""The glue between a profile, the dataset artifact, the generated samples and the training engine.
 
 One call trains one recogniser on one split exactly as the training notebooks
-(03-05) and ``torchrun -m skelutils.train`` do, writing
-``artifacts/<profile>/results/<model>_<split>.json``.
+(03-05), the ablation (07) and ``torchrun -m skelutils.train`` do, writing
+``artifacts/<profile>/results/<run>.json`` where ``<run>`` is :func:`run_name`.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import config
 from .ntu import CLASS_NAMES
+
+#: Values of a profile's ``hybrid.protocol``: real data only, or one of ``skelutils.hybrid.PROTOCOLS``.
+TRAINING_DATA = ("real-only", "paper", "clean")
 
 
 def split_arrays(ds, protocol: str, cfg: dict) -> dict[str, Any]:
@@ -31,26 +36,285 @@ def split_arrays(ds, protocol: str, cfg: dict) -> dict[str, Any]:
     return out
 
 
-def train_recogniser(cfg: dict, model: str, protocol: str, ds, *, progress: bool = False,
-                     meta: dict | None = None, tag: str = "") -> dict[str, Any]:
-    """Train ``model`` on split ``protocol`` with the profile's settings; return the results dict.
+def gan_training_indices(ds, cfg: dict) -> np.ndarray:
+    """Indices of the samples the GAN may learn from: training (not validation) samples of
+    *both* the cross-subject and the cross-view split.
 
-    Checkpoints go to ``artifacts/<profile>/runs/<model>_<split><tag>/`` (an interrupted run
-    resumes there), results to ``artifacts/<profile>/results/<model>_<split><tag>.json``.
+    A generator fitted to the cross-subject training set would have seen cross-view test
+    samples (and the other way round), and its output is later mixed into either split's
+    training data; the intersection is never test or validation data for either split.
+    """
+    a = set(split_arrays(ds, "xsub", cfg)["indices"]["train"].tolist())
+    b = set(split_arrays(ds, "xview", cfg)["indices"]["train"].tolist())
+    return np.array(sorted(a & b), dtype=np.int64)
+
+
+def synthetic_path(cfg: dict) -> Path:
+    """Where notebook 02 saves the generated samples: ``artifacts/<profile>/gan/synthetic.npz``."""
+    return config.artifacts_dir(cfg, "gan") / "synthetic.npz"
+
+
+def _check_training_data(protocol: str, fraction: float) -> tuple[str, float]:
+    if protocol not in TRAINING_DATA:
+        raise ValueError(f"training data protocol {protocol!r} unknown; choose one of {TRAINING_DATA} "
+                         "(profile key hybrid.protocol or the notebook parameter HYBRID_PROTOCOL)")
+    fraction = float(fraction)
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"generated fraction {fraction!r} must lie in [0, 1] (profile key hybrid.fraction "
+                         "or the notebook parameter GAN_FRACTION)")
+    if protocol == "real-only":
+        fraction = 0.0
+    return protocol, fraction
+
+
+def run_name(model: str, split: str, *, protocol: str = "real-only", fraction: float = 0.0,
+             seed: int | None = None, cfg: dict | None = None) -> str:
+    """``<model>_<split>[_<protocol>-f<percent>][_seed<k>]``; the seed part is left out for the
+    profile's first seed (``cfg["seeds"][0]``, else ``cfg["seed"]``)."""
+    name = f"{model}_{split}"
+    if protocol != "real-only":
+        name += f"_{protocol}-f{int(round(100 * float(fraction))):03d}"
+    if seed is not None and cfg is not None and int(seed) != profile_seeds(cfg)[0]:
+        name += f"_seed{int(seed)}"
+    return name
+
+
+def run_dir(cfg: dict, run: str, results_dir: str = "results") -> Path:
+    """Checkpoint folder of a run: ``artifacts/<profile>/runs/<run>`` (``runs/<results_dir>/<run>``
+    for results kept outside ``results``, such as the ablation's)."""
+    if results_dir == "results":
+        return config.artifacts_dir(cfg, "runs", run)
+    return config.artifacts_dir(cfg, "runs", results_dir, run)
+
+
+def profile_seeds(cfg: dict) -> list[int]:
+    """The profile's training seeds (``seeds``, default ``[seed]``)."""
+    seeds = cfg.get("seeds") or [cfg.get("seed", 0)]
+    return [int(s) for s in seeds]
+
+
+def hybrid_arrays(ds, split: str, cfg: dict, protocol: str, fraction: float, seed: int) -> dict[str, Any]:
+    """The real split arrays, with generated samples added under ``protocol`` when ``fraction`` > 0.
+
+    Returns the arrays of :func:`split_arrays` plus ``is_synthetic_test`` and a ``provenance``
+    dict (protocol, fraction, per-part counts, the generated file's fingerprint).
+    """
+    from . import hybrid
+    protocol, fraction = _check_training_data(protocol, fraction)
+    data = split_arrays(ds, split, cfg)
+    data.pop("indices")
+    if protocol == "real-only" or fraction == 0.0:
+        data["is_synthetic_test"] = np.zeros(len(data["y_test"]), bool)
+        data["provenance"] = {"protocol": protocol, "fraction": 0.0, "n_synthetic": {"train": 0, "val": 0, "test": 0}}
+        return data
+    path = synthetic_path(cfg)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: hybrid training ({protocol}, fraction {fraction}) needs "
+                                f"the generated samples; run notebooks/02_gan.ipynb with PROFILE={cfg['name']} first")
+    syn = hybrid.load_synthetic(path)
+    per_class = int(cfg.get("gan", {}).get("n_per_class", 500))
+    mixed = hybrid.make_hybrid(data, syn["x"], syn["y"], protocol=protocol, fraction=fraction,
+                               per_class=per_class, seed=int(seed))
+    prov = dict(mixed.pop("provenance"))
+    prov["synthetic_file"] = str(path.relative_to(config.repo_root())) if path.is_relative_to(config.repo_root()) \
+        else str(path)
+    prov["synthetic_fingerprint"] = syn["meta"].get("file_fingerprint")
+    out = {k: mixed[k] for k in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test",
+                                 "is_synthetic_test")}
+    out["class_names"] = data["class_names"]
+    out["provenance"] = prov
+    return out
+
+
+def train_recogniser(cfg: dict, model: str, split: str, ds, *, seed: int | None = None,
+                     protocol: str | None = None, fraction: float | None = None, epochs: int | None = None,
+                     results_dir: str = "results", progress: bool = False, resume: bool = True,
+                     meta: dict | None = None, tag: str = "") -> dict[str, Any]:
+    """Train ``model`` on ``split`` with the profile's settings; return the results dict.
+
+    Args:
+        cfg: the profile.
+        model: ``cnn3d_lstm``, ``li2017_cnn`` or ``rrn_lstm``.
+        split: ``xsub``, ``xview`` or ``xset``.
+        ds: the dataset artifact of notebook 01.
+        seed: training seed (default: the profile's first seed).
+        protocol: ``real-only``, ``paper`` or ``clean`` (default: the profile's ``hybrid.protocol``).
+        fraction: generated share, 0 to 1 (default: the profile's ``hybrid.fraction``).
+        epochs: default the profile's ``train.epochs``.
+        results_dir: folder under ``artifacts/<profile>/`` for the results JSON (the
+            ablation writes to ``ablation``).
+        tag: appended to the run name.
+
+    Checkpoints go to :func:`run_dir` (an interrupted run resumes
+    there; a finished one is only re-tested), results to ``artifacts/<profile>/<results_dir>/<run>.json``.
+    Besides the engine's fields the results hold ``protocol``, ``gan_fraction``, ``hybrid``
+    (per-part generated counts) and ``test_accuracy_real`` (accuracy on the real test samples
+    alone, which differs from ``test_accuracy`` under the paper protocol).
     """
     from .train import fit
+    hcfg = cfg.get("hybrid") or {}
+    protocol, fraction = _check_training_data(protocol if protocol is not None else hcfg.get("protocol", "real-only"),
+                                              fraction if fraction is not None else hcfg.get("fraction", 0.0))
+    seed = profile_seeds(cfg)[0] if seed is None else int(seed)
     mcfg = cfg["models"][model]
     tcfg = cfg["train"]
-    data = split_arrays(ds, protocol, cfg)
-    data.pop("indices")
-    run = f"{model}_{protocol}{tag}"
-    info = {"profile": cfg["name"], "split": protocol, "data_source": ds.source,
-            "raw_fingerprint": ds.fingerprint, "protocol": "real-only", "gan_fraction": 0.0}
+    data = hybrid_arrays(ds, split, cfg, protocol, fraction, seed)
+    is_syn_test = data.pop("is_synthetic_test")
+    prov = data.pop("provenance")
+    run = run_name(model, split, protocol=protocol, fraction=fraction, seed=seed, cfg=cfg) + tag
+    info = {"profile": cfg["name"], "split": split, "data_source": ds.source,
+            "raw_fingerprint": ds.fingerprint, "protocol": protocol, "gan_fraction": fraction,
+            "hybrid": prov, "results_set": results_dir}
     info.update(meta or {})
-    return fit(model, data, model_params=dict(mcfg.get("params") or {}), epochs=int(tcfg["epochs"]),
-               batch_size=int(tcfg["batch_size"]), optimizer=mcfg["optimizer"], lr=float(mcfg["lr"]),
-               weight_decay_fc=float(tcfg["weight_decay_fc"]),
-               plateau_patience=int(tcfg["plateau_patience"]), seed=int(cfg["seed"]),
-               device=tcfg.get("device", "auto"), run_dir=config.artifacts_dir(cfg, "runs", run),
-               results_path=config.artifacts_dir(cfg, "results") / f"{run}.json",
-               meta=info, progress=progress)
+    results_path = config.artifacts_dir(cfg, results_dir) / f"{run}.json"
+    res = fit(model, data, model_params=dict(mcfg.get("params") or {}),
+              epochs=int(epochs if epochs is not None else tcfg["epochs"]),
+              batch_size=int(tcfg["batch_size"]), optimizer=mcfg["optimizer"], lr=float(mcfg["lr"]),
+              weight_decay_fc=float(tcfg["weight_decay_fc"]),
+              plateau_patience=int(tcfg["plateau_patience"]), seed=seed,
+              device=tcfg.get("device", "auto"), run_dir=run_dir(cfg, run, results_dir),
+              results_path=results_path, meta=info, progress=progress, resume=resume)
+    pred = np.asarray(res["test_predictions"])
+    real = ~is_syn_test
+    res["test_accuracy_real"] = float((pred[real] == data["y_test"][real]).mean()) if real.any() else None
+    res["n_test_synthetic"] = int(is_syn_test.sum())
+    if int(os.environ.get("RANK", "0")) == 0:
+        config.write_json(results_path, res)
+    return res
+
+
+# ----------------------------------------------------------------------------- GAN (notebook 02)
+
+def train_profile_gan(cfg: dict, ds, *, progress: bool = False) -> dict[str, Any]:
+    """Train (or resume) the profile's GAN on :func:`gan_training_indices` of ``ds``.
+
+    The preset comes from ``gan.preset`` (``skelutils.gan.GAN_PRESETS``); ``gan.iterations``
+    overrides its length. Checkpoints go to ``artifacts/<profile>/gan/run/``.
+
+    Returns:
+        dict with ``history`` (see ``skelutils.gan.train_gan``), ``run_dir``, ``preset``,
+        ``config`` (the GANConfig as a dict), ``iterations``, ``batch_size``, ``n_train`` and
+        ``train_counts`` (samples per class).
+    """
+    from . import gan
+    gcfg = cfg.get("gan") or {}
+    preset = gcfg.get("preset", "smoke")
+    gan_cfg, run = gan.gan_preset(preset)
+    idx = gan_training_indices(ds, cfg)
+    if idx.size == 0:
+        raise ValueError(f"profile {cfg['name']!r}: no sample is in the training part of both the xsub and the "
+                         "xview split, so the GAN has nothing to learn from; check the dataset of notebook 01")
+    x, y = ds.x[idx], ds.y[idx].astype(np.int64)
+    iterations = int(gcfg.get("iterations") or run["iterations"])
+    batch = min(int(run["batch_size"]), len(y))
+    gdir = config.artifacts_dir(cfg, "gan", "run")
+    hist = gan.train_gan(x, y, gan_cfg, run_dir=gdir, iterations=iterations, batch_size=batch,
+                         seed=int(cfg.get("seed", 0)), device=cfg.get("train", {}).get("device", "auto"),
+                         progress=progress)
+    return {"history": hist, "run_dir": gdir, "preset": preset, "config": gan_cfg.to_dict(),
+            "iterations": iterations, "batch_size": batch, "n_train": int(len(y)),
+            "train_counts": np.bincount(y, minlength=len(CLASS_NAMES)).tolist()}
+
+
+def generate_synthetic(cfg: dict, ds, gan_info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Sample ``gan.n_per_class`` sequences per class from the trained generator, at the
+    dataset's frame count, and save them with their provenance to :func:`synthetic_path`."""
+    from . import gan, hybrid
+    n = int((cfg.get("gan") or {}).get("n_per_class", 500))
+    seed = int(cfg.get("seed", 0))
+    gen = gan.load_generator(gan_info["run_dir"])
+    x, y = gan.sample(gen, n, seed=seed, frames=int(ds.x.shape[2]))
+    hist = gan_info["history"]
+    hybrid.save_synthetic(synthetic_path(cfg), x, y, meta={
+        "gan_config": gan_info["config"], "preset": gan_info["preset"], "seed": seed,
+        "iterations": gan_info["iterations"], "batch_size": gan_info["batch_size"],
+        "train_seconds": float(hist["seconds"][-1]) if hist.get("seconds") else None,
+        "n_gan_train": gan_info["n_train"], "data_source": ds.source, "profile": cfg["name"],
+        "dataset_fingerprint": ds.fingerprint})
+    return x, y
+
+
+def measure_gan_quality(cfg: dict, ds, gen_x: np.ndarray, gen_y: np.ndarray,
+                        gan_info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """FID, MMD, recognisability, plausibility and diversity of generated samples, written to
+    ``artifacts/<profile>/gan/quality.json``.
+
+    The feature network is the profile's ``gan.feature_model`` trained on the real
+    cross-subject training data (the same run notebook 03 reports, so it is trained once);
+    the real reference is the cross-subject *test* set, which neither it nor the GAN saw.
+    """
+    import torch
+
+    from . import quality
+    from .train import load_checkpoint_model
+    model_name = (cfg.get("gan") or {}).get("feature_model", "cnn3d_lstm")
+    res = train_recogniser(cfg, model_name, "xsub", ds, protocol="real-only", fraction=0.0)
+    run = run_name(model_name, "xsub", cfg=cfg)
+    net = load_checkpoint_model(run_dir(cfg, run) / "best.pt")
+
+    @torch.no_grad()
+    def feature_fn(b):
+        return net.features(torch.from_numpy(b))
+
+    @torch.no_grad()
+    def predict_fn(b):
+        return net(torch.from_numpy(b))
+
+    real = split_arrays(ds, "xsub", cfg)
+    rep = quality.quality_report(real["x_test"], real["y_test"], gen_x, gen_y, feature_fn=feature_fn,
+                                 predict_fn=predict_fn, seed=int(cfg.get("seed", 0)))
+    rep["provenance"] = {
+        "profile": cfg["name"], "data_source": ds.source, "dataset_fingerprint": ds.fingerprint,
+        "real_reference": "xsub test set", "feature_model": model_name,
+        "feature_model_results": f"artifacts/{cfg['name']}/results/{run}.json",
+        "feature_model_test_accuracy": res["test_accuracy"],
+        "gan_preset": (gan_info or {}).get("preset"), "gan_iterations": (gan_info or {}).get("iterations"),
+        "gan_train_seconds": (float(gan_info["history"]["seconds"][-1])
+                              if gan_info and gan_info["history"].get("seconds") else None),
+        "gan_n_train": (gan_info or {}).get("n_train"), "synthetic_file": str(synthetic_path(cfg).name),
+        "git_commit": config.git_commit()}
+    config.write_json(config.artifacts_dir(cfg, "gan") / "quality.json", rep)
+    return rep
+
+
+# ----------------------------------------------------------------------------- ablation (notebook 07)
+
+def ablation_plan(cfg: dict) -> list[dict[str, Any]]:
+    """The runs of the profile's ``ablation`` section: for each model and split, real-only
+    training (fraction 0) and every protocol at every positive fraction."""
+    a = cfg.get("ablation") or {}
+    fractions = sorted({float(f) for f in a.get("fractions", [0.0, 1.0])})
+    plan = []
+    for model in a.get("models", list(cfg["models"])):
+        for split in a.get("splits", ["xsub", "xview"]):
+            plan.append({"model": model, "split": split, "protocol": "real-only", "fraction": 0.0})
+            for protocol in a.get("protocols", ["paper", "clean"]):
+                for f in fractions:
+                    if f > 0:
+                        _check_training_data(protocol, f)
+                        plan.append({"model": model, "split": split, "protocol": protocol, "fraction": f})
+    return plan
+
+
+def run_ablation(cfg: dict, ds, *, progress: bool = False) -> list[dict[str, Any]]:
+    """Train every run of :func:`ablation_plan` (``ablation.epochs`` epochs, the profile's first
+    seed) into ``artifacts/<profile>/ablation/``; finished runs are only re-tested.
+
+    Returns one row per run: model, split, protocol, fraction, ``test_accuracy`` (on the
+    run's test set, which under the paper protocol holds generated samples),
+    ``test_accuracy_real`` (real test samples only), the counts and the results file.
+    """
+    epochs = int((cfg.get("ablation") or {}).get("epochs", cfg["train"]["epochs"]))
+    rows = []
+    for p in ablation_plan(cfg):
+        r = train_recogniser(cfg, p["model"], p["split"], ds, protocol=p["protocol"], fraction=p["fraction"],
+                             epochs=epochs, results_dir="ablation", progress=progress)
+        name = run_name(p["model"], p["split"], protocol=p["protocol"], fraction=p["fraction"])
+        rows.append({**p, "test_accuracy": r["test_accuracy"], "test_accuracy_real": r["test_accuracy_real"],
+                     "n_train": r["n_train"], "n_test": r["n_test"], "n_test_synthetic": r["n_test_synthetic"],
+                     "best_epoch": r["best_epoch"], "epochs": r["epochs"], "seed": r["seed"],
+                     "wall_seconds": r["wall_seconds"],
+                     "file": f"artifacts/{cfg['name']}/ablation/{name}.json"})
+    config.write_json(config.artifacts_dir(cfg, "ablation") / "summary.json",
+                      {"profile": cfg["name"], "data_source": ds.source, "epochs": epochs, "runs": rows})
+    return rows

@@ -1065,7 +1065,7 @@ def simulate_dataset(out_dir: str | os.PathLike, *, seed: int = 0,
 
 
 #: Allowed values of ``size`` in :func:`simulate_dataset_preset`.
-PRESETS = ("smoke", "full")
+PRESETS = ("smoke", "moderate", "full")
 
 
 def preset_sessions(size: str = "smoke") -> list[tuple[int, int]]:
@@ -1073,6 +1073,8 @@ def preset_sessions(size: str = "smoke") -> list[tuple[int, int]]:
 
     - ``"smoke"``: performers 1..8 (five in the NTU 120 cross-subject training set, three in
       its test set), each in one setup of S018-S032: 8 sessions, 7 x 8 x 2 x 3 = 336 files.
+    - ``"moderate"``: performers 1..40, one setup each: 7 x 40 x 2 x 3 = 1,680 files (the
+      ``cpu30`` profile: enough data for a GAN worth measuring on a CPU).
     - ``"full"``: all 106 performers, each in one setup of S018-S032, the even-numbered ones
       in a second setup too: 159 sessions, 7 x 159 x 2 x 3 = 6,678 files, about 954 per class
       (NTU RGB+D 120 has about 950 per class).
@@ -1081,6 +1083,8 @@ def preset_sessions(size: str = "smoke") -> list[tuple[int, int]]:
         raise ValueError(f"size={size!r}: expected one of {PRESETS}")
     if size == "smoke":
         return [(SETUPS_120[(p - 1) % 15], p) for p in range(1, 9)]
+    if size == "moderate":
+        return [(SETUPS_120[(p - 1) % 15], p) for p in range(1, 41)]
     sessions = [(SETUPS_120[(p - 1) % 15], p) for p in PERFORMERS]
     sessions += [(SETUPS_120[(p + 6) % 15], p) for p in PERFORMERS if p % 2 == 0]
     return sorted(sessions, key=lambda sp: (sp[1], sp[0]))
@@ -1093,7 +1097,8 @@ def simulate_dataset_preset(out_dir: str | os.PathLike, size: str = "smoke", see
 
     Args:
         out_dir: folder to write into.
-        size: ``"smoke"`` (336 files, seconds) or ``"full"`` (6,678 files, minutes).
+        size: ``"smoke"`` (336 files, seconds), ``"moderate"`` (1,680 files) or ``"full"``
+            (6,678 files, minutes).
         seed: dataset seed (default 0).
         workers: processes (default 1).
         progress: show a progress bar.

@@ -774,67 +774,33 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
 
 # ----------------------------------------------------------------------------- entry point
 
-def _get(obj, key, default=None):
-    if isinstance(obj, Mapping):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
-
-
 def run_from_config(model: str, split: str = "xsub", profile: str = "smoke", *, epochs: int | None = None,
                     seed: int | None = None, dataset_path: str | os.PathLike | None = None,
                     device: str = "auto", progress: bool = True, resume: bool = True,
+                    protocol: str | None = None, fraction: float | None = None,
                     overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train ``model`` on one split of the profile's data set artifact and write its results.
 
-    Reads ``artifacts/<profile>/data/dataset.npz`` (notebook 01's output; ``dataset_path``
-    overrides) with ``skelutils.dataset.load_dataset`` and the split with
-    ``skelutils.splits.make_split(meta, split, val_fraction=data.val_fraction, seed=seed)``
-    (the seed is the run's seed, else the profile's ``train.seed``, else ``seed``); hyperparameters come from the
-    profile's ``train`` section (shared keys) and ``models.<model>`` section
-    (``params`` for ``build_model``, plus any ``fit`` keyword to override), then
-    ``overrides``. Run folder ``artifacts/<profile>/runs/<model>_<split>``, results
-    ``artifacts/<profile>/results/<model>_<split>.json``.
+    The same path as the training notebooks: ``skelutils.experiments.train_recogniser``
+    with the profile (``overrides`` merged over it), reading
+    ``artifacts/<profile>/data/dataset.npz`` (notebook 01's output; ``dataset_path``
+    overrides). Under ``torchrun`` each process runs this and ``fit`` joins them into
+    one distributed run. Run folder ``artifacts/<profile>/runs/<run>``, results
+    ``artifacts/<profile>/results/<run>.json`` (``experiments.run_name``).
     """
     from skelutils.config import artifacts_dir, load_profile
     from skelutils.dataset import load_dataset
+    from skelutils.experiments import train_recogniser
 
-    cfg = load_profile(profile)
+    cfg = load_profile(profile, dict(overrides) if overrides else None)
+    if device != "auto":
+        cfg.setdefault("train", {})["device"] = device
     path = Path(dataset_path) if dataset_path else artifacts_dir(cfg, "data", create=False) / "dataset.npz"
     if not path.exists():
         raise FileNotFoundError(f"dataset artifact not found at {path}; run notebook 01 with PROFILE={cfg['name']!r} first")
     ds = load_dataset(path)
-    kw: dict[str, Any] = dict(cfg.get("train") or {})
-    split_seed = int(seed if seed is not None else kw.get("seed", cfg.get("seed", 0)))
-    from skelutils.experiments import split_arrays
-    arrays = split_arrays(ds, split, {**cfg, "seed": split_seed,
-                                      "data": {"val_fraction": 0.1, **(cfg.get("data") or {})}})
-    data = TrainData(**{k: arrays[k] for k in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")},
-                     class_names=tuple(_get(ds, "class_names", None) or CLASS_NAMES))
-    mcfg = dict((cfg.get("models") or {}).get(model) or {})
-    params = dict(mcfg.pop("params", {}) or {})
-    kw.update(mcfg)
-    kw.update(overrides or {})
-    if epochs is not None:
-        kw["epochs"] = epochs
-    kw.setdefault("epochs", 70)
-    kw["seed"] = split_seed
-    profile_device = kw.pop("device", "auto")
-    if device == "auto":
-        device = profile_device
-    import inspect
-    accepted = set(inspect.signature(fit).parameters) - {"model", "data", "model_params", "device", "progress",
-                                                          "resume", "run_dir", "results_path", "meta"}
-    ignored = sorted(set(kw) - accepted)
-    if ignored:
-        print(f"run_from_config: profile keys {ignored} are not fit() arguments; ignored", file=sys.stderr)
-    kw = {k: v for k, v in kw.items() if k in accepted}
-    name = f"{model}_{split}"
-    source = _get(ds, "source", None) or (cfg.get("data") or {}).get("source")
-    meta = {"split": split, "profile": cfg["name"], "data_source": source, "protocol": "real-only",
-            "gan_fraction": 0.0, "raw_fingerprint": _get(ds, "fingerprint", None), "dataset_path": str(path)}
-    return fit(model, data, model_params=params, device=device, progress=progress, resume=resume,
-               run_dir=artifacts_dir(cfg, "runs", name), results_path=artifacts_dir(cfg, "results") / f"{name}.json",
-               meta=meta, **kw)
+    return train_recogniser(cfg, model, split, ds, seed=seed, protocol=protocol, fraction=fraction, epochs=epochs,
+                            progress=progress, resume=resume, meta={"dataset_path": str(path)})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -848,9 +814,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--protocol", default=None, help="real-only | paper | clean (default: the profile's hybrid.protocol)")
+    p.add_argument("--fraction", type=float, default=None, help="generated share 0..1 (default: the profile's)")
     a = p.parse_args(argv)
     res = run_from_config(a.model, a.split, a.profile, epochs=a.epochs, seed=a.seed, dataset_path=a.dataset,
-                          device=a.device, progress=not a.no_progress, resume=not a.fresh)
+                          device=a.device, progress=not a.no_progress, resume=not a.fresh,
+                          protocol=a.protocol, fraction=a.fraction)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"{res['model']} {res['split']}: test accuracy {res['test_accuracy']:.4f} "
               f"(best epoch {res['best_epoch']}, {res['wall_seconds']:.1f} s)")

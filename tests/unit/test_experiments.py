@@ -1,0 +1,119 @@
+"""The profile-to-engine glue (skelutils.experiments): run names, hybrid data, the GAN's data."""
+import json
+
+import numpy as np
+import pytest
+
+from skelutils import config, experiments, hybrid
+from skelutils.dataset import Dataset
+from skelutils.ntu import CLASS_NAMES
+from skelutils.splits import XSUB_TRAIN_PERFORMERS
+
+T = 8
+
+
+def _dataset(seed=0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    performers = [p for p in sorted(XSUB_TRAIN_PERFORMERS)[:3]] + [p for p in range(1, 40)
+                                                                    if p not in XSUB_TRAIN_PERFORMERS][:2]
+    rows = [(p, c, a) for p in performers for c in (1, 2, 3) for a in range(7)]
+    n = len(rows)
+    y = np.array([a for _, _, a in rows], np.int64)
+    x = rng.normal(0, 0.1, (n, 2, T, 25, 3)).astype(np.float32)
+    x[..., 0] += y[:, None, None, None] * 0.3  # a learnable class signal
+    meta = {k: np.zeros(n, np.int64) for k in ("setup", "replication", "action", "n_frames", "n_bodies_max",
+                                               "n_noise_bodies")}
+    meta["setup"][:] = 18
+    meta["replication"][:] = 1
+    meta["performer"] = np.array([p for p, _, _ in rows], np.int64)
+    meta["camera"] = np.array([c for _, c, _ in rows], np.int64)
+    meta["action"] = y + 1
+    meta["n_frames"][:] = T
+    meta["names"] = [f"S018C{c:03d}P{p:03d}R001A{a + 1:03d}" for p, c, a in rows]
+    return Dataset(x=x, y=y, meta=meta, raw=[x[i, :, :, :, :].transpose(1, 0, 2, 3) for i in range(n)],
+                   source="simulated", fingerprint="0123456789abcdef", empty=[], malformed=[],
+                   prep={"frames": T})
+
+
+@pytest.fixture
+def cfg(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKELUTILS_ARTIFACTS", str(tmp_path / "artifacts"))
+    c = config.load_profile("smoke")
+    c["name"] = "unit"
+    c["seeds"] = [3, 4]
+    c["train"].update(epochs=1, device="cpu")
+    c["gan"]["n_per_class"] = 10
+    c["models"]["cnn3d_lstm"]["params"] = {"filters": [2, 2, 2, 2], "lstm_hidden": 4, "proj": 4, "fc": 4}
+    return c
+
+
+def test_run_names_say_protocol_fraction_and_extra_seeds(cfg):
+    assert experiments.run_name("rrn_lstm", "xsub", seed=3, cfg=cfg) == "rrn_lstm_xsub"
+    assert experiments.run_name("rrn_lstm", "xsub", seed=4, cfg=cfg) == "rrn_lstm_xsub_seed4"
+    assert experiments.run_name("li2017_cnn", "xview", protocol="clean", fraction=0.25) == "li2017_cnn_xview_clean-f025"
+    assert experiments.profile_seeds(cfg) == [3, 4]
+    assert experiments.profile_seeds({"seed": 7}) == [7]
+
+
+def test_gan_learns_only_from_training_samples_of_both_splits(cfg):
+    ds = _dataset()
+    idx = set(experiments.gan_training_indices(ds, cfg).tolist())
+    assert idx
+    for split in ("xsub", "xview"):
+        parts = experiments.split_arrays(ds, split, cfg)["indices"]
+        assert idx <= set(parts["train"].tolist())
+        assert not idx & (set(parts["val"].tolist()) | set(parts["test"].tolist()))
+
+
+def test_bad_protocol_or_fraction_names_the_setting(cfg):
+    ds = _dataset()
+    with pytest.raises(ValueError, match="hybrid.protocol"):
+        experiments.hybrid_arrays(ds, "xsub", cfg, "mixed", 0.5, 0)
+    with pytest.raises(ValueError, match="GAN_FRACTION"):
+        experiments.hybrid_arrays(ds, "xsub", cfg, "clean", 1.5, 0)
+
+
+def test_hybrid_without_generated_samples_points_to_notebook_02(cfg):
+    with pytest.raises(FileNotFoundError, match="02_gan.ipynb"):
+        experiments.hybrid_arrays(_dataset(), "xsub", cfg, "paper", 0.5, 0)
+
+
+def _write_synthetic(cfg, per_class=10):
+    rng = np.random.default_rng(1)
+    y = np.repeat(np.arange(7), per_class)
+    x = rng.normal(0, 0.1, (len(y), 2, T, 25, 3)).astype(np.float32)
+    hybrid.save_synthetic(experiments.synthetic_path(cfg), x, y,
+                          meta={"gan_config": {}, "seed": 0, "iterations": 1, "data_source": "simulated",
+                                "dataset_fingerprint": "x"})
+
+
+@pytest.mark.parametrize("protocol", ["clean", "paper"])
+def test_hybrid_training_records_protocol_fraction_and_real_only_accuracy(cfg, protocol):
+    ds = _dataset()
+    _write_synthetic(cfg)
+    real = experiments.split_arrays(ds, "xsub", cfg)
+    res = experiments.train_recogniser(cfg, "cnn3d_lstm", "xsub", ds, protocol=protocol, fraction=0.5)
+    path = config.artifacts_dir(cfg, "results") / f"cnn3d_lstm_xsub_{protocol}-f050.json"
+    on_disk = json.loads(path.read_text())
+    assert on_disk["protocol"] == protocol and on_disk["gan_fraction"] == 0.5 and on_disk["seed"] == 3
+    n_syn = on_disk["hybrid"]["n_synthetic"]
+    assert sum(n_syn.values()) == 7 * 5
+    if protocol == "clean":
+        assert n_syn == {"train": 35, "val": 0, "test": 0}
+        assert on_disk["n_test"] == len(real["y_test"])
+        assert on_disk["test_accuracy_real"] == pytest.approx(on_disk["test_accuracy"])
+    else:
+        assert n_syn["test"] > 0 and on_disk["n_test_synthetic"] == n_syn["test"]
+        assert on_disk["n_test"] == len(real["y_test"]) + n_syn["test"]
+        pred = np.asarray(on_disk["test_predictions"])[:len(real["y_test"])]
+        assert on_disk["test_accuracy_real"] == pytest.approx(float((pred == real["y_test"]).mean()))
+    assert res["test_accuracy"] == on_disk["test_accuracy"]
+
+
+def test_second_seed_writes_its_own_file_and_real_only_ignores_fraction(cfg):
+    ds = _dataset()
+    experiments.train_recogniser(cfg, "cnn3d_lstm", "xview", ds, seed=4, protocol="real-only", fraction=0.7)
+    path = config.artifacts_dir(cfg, "results") / "cnn3d_lstm_xview_seed4.json"
+    r = json.loads(path.read_text())
+    assert (r["seed"], r["protocol"], r["gan_fraction"], r["split"]) == (4, "real-only", 0.0, "xview")
+    assert set(r["per_class_accuracy"]) == set(CLASS_NAMES)
