@@ -134,6 +134,8 @@ def test_layout_variants_give_the_same_result(tmp_path):
         "trailing_blank_lines": text + "\n\n  \n",
         "seven_digits": re.sub(r"(\d\.\d{6})\d+", r"\1", text),   # the dataset's own precision
         "exponents": re.sub(r"(?<![\w.])(\d+\.\d+)(?![\w.])", r"\1e0", text),   # same values, other spelling
+        "long_tokens": re.sub(r"(\d\.\d+)", r"\g<1>000000000", text),   # x, y, z of 16 characters or more
+        "blanks_at_line_ends": text.replace("\n", " \n").replace("\n", "\n\t"),
     }
     for name, v in variants.items():
         p = tmp_path / f"{name}.skeleton"
@@ -147,6 +149,16 @@ def test_layout_variants_give_the_same_result(tmp_path):
         else:
             assert_same(got, want)
         np.testing.assert_array_equal(got.xyz[got.present], ref.joints[..., :3].astype(np.float32), err_msg=name)
+        got_xyz = read_skeleton(p, fields="xyz")
+        assert got_xyz.body_ids == got.body_ids, name
+        np.testing.assert_array_equal(got_xyz.present, got.present, err_msg=name)
+        np.testing.assert_array_equal(got_xyz.xyz.view(np.uint32), got.xyz.view(np.uint32), err_msg=name)
+    # the xyz fast path leaves long tokens to the general vectorised path
+    long_data = variants["long_tokens"].encode()
+    with pytest.raises(ntu._NotCanonical):
+        ntu._read_xyz(long_data)
+    np.testing.assert_array_equal(ntu._read_vectorised(long_data, "x", False).joints,
+                                  ntu._read_lines(long_data, "x", False).joints)
 
 
 def test_vectorised_and_line_by_line_readers_agree(tmp_path):
@@ -161,13 +173,53 @@ def test_vectorised_and_line_by_line_readers_agree(tmp_path):
     np.testing.assert_array_equal(fast.body_info, slow.body_info)
 
 
+@pytest.mark.parametrize("n_frames, n_bodies", [(1, 1), (9, 4), (130, 4)])
+def test_xyz_fast_path_agrees_with_the_other_readers(n_frames, n_bodies):
+    """Frames with 0 bodies and with 3+ bodies; the largest case has more than 8192 joint lines (several blocks)."""
+    s = random_skeleton(np.random.default_rng(n_frames), n_frames, n_bodies)
+    s.present[-1] = True                              # every body (3 or more when n_bodies > 2)
+    if n_frames > 1:
+        s.present[0] = False                          # no body at all
+    data = format_skeleton(absent_zeroed(s)).encode()
+    fast = ntu._read_xyz(data)                        # must not fall back
+    slow = ntu._read_lines(data, "x", False)
+    full = ntu._read_vectorised(data, "x", True)
+    assert fast.body_info is None and fast.joints.shape == (int(s.present.sum()), NUM_JOINTS, 3)
+    for other, joints in ((slow, slow.joints), (full, full.joints[..., :3])):
+        assert fast.n_frames == other.n_frames == n_frames
+        np.testing.assert_array_equal(fast.frame, other.frame)
+        np.testing.assert_array_equal(fast.body_line, other.body_line)
+        assert fast.body_id == other.body_id
+        np.testing.assert_array_equal(fast.joints.view(np.uint64), joints.view(np.uint64))
+    assert fast.body_id == [s.body_ids[b] for f in range(n_frames) for b in np.flatnonzero(s.present[f])]
+
+
+def test_first_space_matches_bytes_find():
+    rng = np.random.default_rng(8)
+    # every byte value, spaces often; 0x00, 0x1f, 0x21, 0x80, 0xa0, 0xff trip careless byte tests
+    a = np.where(rng.random(50_000) < 0.08, 32, rng.integers(0, 256, 50_000)).astype(np.uint8)
+    a[rng.integers(0, a.size - 40, 200)[:, None] + np.arange(20)] = 49   # some runs without a space
+    windows = np.ndarray((a.size - 15,), "V16", a, 0, (1,))
+    at = np.arange(a.size - 15)
+    got = ntu._first_space(windows, at)
+    data = a.tobytes()
+    want = [data.find(b" ", p, p + 16) for p in range(a.size - 15)]
+    want = np.array([w - p if w >= 0 else 16 for p, w in enumerate(want)])
+    np.testing.assert_array_equal(got, want)
+    assert (got == 16).any() and (got == 0).any()
+
+
 def test_decimal_conversion_matches_float():
     rng = np.random.default_rng(4)
     vals = rng.normal(0, 1, 3000) * 10.0 ** rng.integers(-9, 7, 3000)
     toks = [f"{v:.9g}" for v in vals.astype(np.float32)] + [f"{v:.7g}" for v in vals[:500]]
     toks += [repr(float(v)) for v in vals[:500]]
+    toks += [f"{v:.{k}f}" for k in range(16) for v in vals[:100]]           # the point at every position
+    toks += [f"{v:+.{k}f}" for k in range(16) for v in vals[100:200]]
     toks += ["5.", "-.5", "+3.25", ".0", "0012.5000", "-0", "0", "1e5", "-2.5E-3", "nan", "-inf",
-             "12345678901234", "123456789012345", "1234567890.12345", "99999999.99999999"]
+             "-0.0", "-0.", "+.1", "-.0", "+0", "00000000000001", "0000000000000000.5",
+             "12345678901234", "123456789012345", "1234567890.12345", "99999999.99999999",
+             "-99999999999999", "9999999999999.9", ".12345678901234", "-1234567890123.", "0.00000000000001"]
     data = (" ".join(toks) + "\n").encode()
     a = np.frombuffer(data, np.uint8)
     blank = np.flatnonzero(a <= 32)
@@ -175,7 +227,7 @@ def test_decimal_conversion_matches_float():
     got = ntu._parse_decimals(a, start, blank)
     want = np.array([float(t) for t in toks])
     np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
-    for bad in ["1-2", "x", "1.2.3", "-", ".", "1e", "--1", "0x10"]:
+    for bad in ["1-2", "x", "1.2.3", "-", ".", "1e", "--1", "0x10", "..", "+-1", "1..", "1/2", "1:2", "-.", "+."]:
         d = f"1 {bad} 3\n".encode()
         aa = np.frombuffer(d, np.uint8)
         bb = np.flatnonzero(aa <= 32)
@@ -209,6 +261,12 @@ def _body_line(text, frame, body):
     return 1 + frame * (1 + 2 * 27) + 1 + body * 27
 
 
+def _drop_value(line: str, i: int, lead: str = "", sep: str = " ", trail: str = "") -> str:
+    """A joint line without its value i, the others joined by single spaces except ``sep`` at the gap."""
+    v = line.split(" ")
+    return lead + " ".join(v[:i]) + sep + " ".join(v[i + 1:]) + trail
+
+
 MALFORMED = {
     # name: (edit of the good text, expected 1-based line, words the message must contain)
     "empty": (lambda t: [""], 1, "empty"),
@@ -229,6 +287,18 @@ MALFORMED = {
                                + t[11:], 11, "y is not a number"),
     "joint_value_garbled": (lambda t: t[:12] + [t[12].replace(" ", "-", 1).replace(" ", " 1 ", 1)] + t[13:],
                             13, "not a number"),
+    # 11 values and still 11 spaces on the line: a missing value hidden by an extra space
+    "double_space": (lambda t: t[:10] + [_drop_value(t[10], 3, sep="  ")] + t[11:], 11, "expected 12 values"),
+    "leading_space": (lambda t: t[:10] + [_drop_value(t[10], 3, lead=" ")] + t[11:], 11, "expected 12 values"),
+    "trailing_space": (lambda t: t[:10] + [_drop_value(t[10], 3, trail=" ")] + t[11:], 11, "expected 12 values"),
+    "body_line_trailing_space": (lambda t: t[:2] + [_drop_value(t[2], 5, trail=" ")] + t[3:], 3, "expected 10 values"),
+    # a tab inside a value that fields="xyz" does not convert (depthY)
+    "tab_splits_a_value": (lambda t: t[:10] + [" ".join(v if i != 4 else v[:2] + "\t" + v[2:]
+                                                        for i, v in enumerate(t[10].split(" ")))] + t[11:],
+                           11, "expected 12 values, got 13"),
+    "tab_joins_two_lines": (lambda t: t[:10] + [t[10] + "\t" + t[11]] + t[12:], 11, "expected 12 values, got 24"),
+    # 11 + 65536 spaces: a per-line count kept in 8 or 16 bits wraps around to 11
+    "space_count_wraps": (lambda t: t[:10] + [" ".join(["1"] * (12 + 65536))] + t[11:], 11, "expected 12 values"),
     "tracking_state_7": (lambda t: t[:20] + [t[20].rsplit(" ", 1)[0] + " 7"] + t[21:], 21, "trackingState"),
     "trailing_garbage": (lambda t: t[:-1] + ["1 2 3", ""], len(_good_text()), "after the last"),
     "extra_frame": (lambda t: t[:-1] + ["0", ""], len(_good_text()), "after the last"),
@@ -249,9 +319,14 @@ def test_malformed_files_name_path_and_line(tmp_path, name):
     assert f"line {line}:" in msg, msg
     assert words in msg, msg
     assert "extract it again" in msg                  # what to do
-    # the fast field selection is just as strict
-    with pytest.raises(SkeletonFormatError, match=f"line {line}:"):
+    # the fast field selection is just as strict, with the same message
+    with pytest.raises(SkeletonFormatError) as ei:
         read_skeleton(p, fields="xyz")
+    assert str(ei.value) == msg
+    # ... and its fast path hands every malformed layout on (a repeated bodyID is found after parsing)
+    if name != "duplicate_body_id":
+        with pytest.raises(ntu._NotCanonical):
+            ntu._read_xyz(p.read_bytes().rstrip() + b"\n")
 
 
 def test_crlf_line_numbers_are_unchanged(tmp_path):
