@@ -1,5 +1,6 @@
 # Build entry point. `make` = set up + run every notebook (smoke profile) + build the book;
-# `make test` = the whole test suite. PROFILE=full selects the paper-scale profile.
+# `make test` = the whole test suite (it runs `make notebooks book` itself).
+# PROFILE=full selects the paper-scale profile.
 PROFILE ?= smoke
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -28,8 +29,14 @@ notebooks: setup
 book: setup
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
+# The whole test suite, in this order: unit tests of skelutils; every notebook executed and the book
+# built (as `make`); nbval over the notebooks (cheap the second time: training resumes from the
+# checkpoints in artifacts/); the checks on the notebooks' metrics files and on the built HTML
+# in headless Chromium (tests/book, which needs the chromium and chromium-driver packages).
 test: setup
-	$(PY) -m pytest tests/unit --nbval-lax notebooks tests/artifacts
+	$(PY) -m pytest tests/unit
+	$(MAKE) notebooks book
+	$(PY) -m pytest --nbval-lax notebooks tests/artifacts tests/book
 
 clean:
 	rm -rf _build book/executed
