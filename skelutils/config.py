@@ -8,6 +8,7 @@ hyperparameters from that file; artifacts go to ``artifacts/<profile>/``.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import random
@@ -169,7 +170,7 @@ def raw_folder(cfg: dict) -> Path:
     ``data.source: simulated`` (the default): ``artifacts/<profile>/raw``, written
     by the simulator on first use (size ``data.simulator_size``, seed ``seed``)
     and reused afterwards; a ``simulated.json`` marker records what wrote it,
-    so a changed seed or size writes the folder anew.
+    so a changed seed, size or simulator (a hash of ``simulate.py``) writes the folder anew.
     ``data.source: ntu``: ``data.ntu_dir``, a user's NTU RGB+D download.
 
     Raises:
@@ -190,14 +191,15 @@ def raw_folder(cfg: dict) -> Path:
         return d
     if source != "simulated":
         raise ValueError(f"data.source {source!r}: allowed values are 'simulated' and 'ntu'")
-    from .simulate import simulate_dataset_preset  # lazy: only simulated data needs it
+    from . import simulate  # lazy: only simulated data needs it
     d = artifacts_dir(cfg, "raw")
-    want = {"size": data.get("simulator_size", "smoke"), "seed": int(cfg.get("seed", 0))}
+    code = hashlib.sha256(Path(simulate.__file__).read_bytes()).hexdigest()[:16]
+    want = {"size": data.get("simulator_size", "smoke"), "seed": int(cfg.get("seed", 0)), "simulator": code}
     marker = d / "simulated.json"
     if not (marker.is_file() and json.loads(marker.read_text()) == want):
         for old in d.glob("*.skeleton"):
             old.unlink()
-        simulate_dataset_preset(d, size=want["size"], seed=want["seed"], progress=False,
+        simulate.simulate_dataset_preset(d, size=want["size"], seed=want["seed"], progress=False,
                                 workers=int(data.get("workers", 1)))
         write_json(marker, want)
     return d

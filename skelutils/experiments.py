@@ -313,7 +313,7 @@ def run_ablation(cfg: dict, ds, *, progress: bool = False) -> list[dict[str, Any
         rows.append({**p, "test_accuracy": r["test_accuracy"], "test_accuracy_real": r["test_accuracy_real"],
                      "n_train": r["n_train"], "n_test": r["n_test"], "n_test_synthetic": r["n_test_synthetic"],
                      "best_epoch": r["best_epoch"], "epochs": r["epochs"], "seed": r["seed"],
-                     "wall_seconds": r["wall_seconds"],
+                     "train_seconds": r["train_seconds"],
                      "file": f"artifacts/{cfg['name']}/ablation/{name}.json"})
     config.write_json(config.artifacts_dir(cfg, "ablation") / "summary.json",
                       {"profile": cfg["name"], "data_source": ds.source, "epochs": epochs, "runs": rows})

@@ -549,8 +549,10 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
         ``test_predictions`` (labels in test order), ``history`` (per epoch ``epoch,
         train_loss, train_acc, val_loss, val_acc, lr, seconds``), ``best_epoch`` (1-based),
         ``best_val_acc``, ``n_train, n_val, n_test, epochs, params, train_params, device,
-        world_size, wall_seconds, git_commit, dataset_fingerprint, class_names,
-        run_dir, torch_version`` and the ``meta`` fields.
+        world_size, wall_seconds`` (this call, from start to results: a resumed run counts only
+        its own part), ``train_seconds`` (the epochs' time summed over every call that trained
+        this run), ``git_commit, dataset_fingerprint, class_names, run_dir, torch_version`` and
+        the ``meta`` fields.
 
     Raises:
         ValueError: bad arguments or data; a checkpoint in ``run_dir`` from another model,
@@ -760,7 +762,8 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
         "n_train": int(n_tr), "n_val": int(len(y_va)), "n_test": int(len(y_te)), "epochs": int(epochs),
         "params": model_config, "model_params": model_params, "train_params": train_params,
         "device": dev_name, "world_size": world, "torch_version": torch.__version__,
-        "wall_seconds": time.perf_counter() - t_start, "git_commit": git_commit(),
+        "wall_seconds": time.perf_counter() - t_start,
+        "train_seconds": float(sum(h.get("seconds", 0.0) for h in history)), "git_commit": git_commit(),
         "dataset_fingerprint": fingerprint, "run_dir": str(run_dir),
     })
     clash = sorted(k for k in meta if k in results and k not in ("split", "profile", "data_source"))

@@ -1,5 +1,6 @@
 """Profiles, paths, seeding, atomic writes and the paper data file."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,3 +71,24 @@ def test_paper_table1_from_data_file():
             assert 0 < paper.table1(model, split) < 100
     with pytest.raises(KeyError, match="Table 1"):
         paper.table1("resnet", "xsub")
+
+
+def test_simulated_raw_folder_is_rewritten_when_the_simulator_changes(tmp_path, monkeypatch):
+    from skelutils import simulate
+    monkeypatch.setenv("SKELUTILS_ARTIFACTS", str(tmp_path))
+    calls = []
+
+    def fake(d, size, seed, progress, workers):
+        calls.append((size, seed))
+        (Path(d) / f"S018C001P001R001A050_{len(calls)}.skeleton").write_text("0\n")
+    monkeypatch.setattr(simulate, "simulate_dataset_preset", fake)
+    cfg = {"name": "unit", "seed": 3, "data": {"source": "simulated", "simulator_size": "smoke"}}
+    d = config.raw_folder(cfg)
+    config.raw_folder(cfg)
+    assert calls == [("smoke", 3)]  # reused while nothing changed
+    marker = json.loads((d / "simulated.json").read_text())
+    marker["simulator"] = "0" * 16  # as written by another version of simulate.py
+    (d / "simulated.json").write_text(json.dumps(marker))
+    config.raw_folder(cfg)
+    assert calls == [("smoke", 3), ("smoke", 3)]
+    assert [p.name for p in d.glob("*.skeleton")] == ["S018C001P001R001A050_2.skeleton"]

@@ -114,6 +114,9 @@ def test_resume_gives_the_uninterrupted_result(tmp_path, opt_kw):
     assert cont["test_predictions"] == full["test_predictions"]
     assert cont["test_accuracy"] == full["test_accuracy"]
     assert cont["best_epoch"] == full["best_epoch"]
+    # the training time counts the epochs of both calls, not only the resumed one's
+    assert cont["train_seconds"] == pytest.approx(sum(h["seconds"] for h in cont["history"]))
+    assert cont["train_seconds"] > sum(h["seconds"] for h in cont["history"][2:])
     assert_same_weights(weights(tmp_path / "part" / "last.pt"), weights(tmp_path / "full" / "last.pt"))
     ck = tr.load_checkpoint(tmp_path / "part" / "last.pt")
     assert ck["epoch"] == 4
