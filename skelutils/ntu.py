@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -230,6 +231,16 @@ _HINT = ("The file is damaged or is not an NTU RGB+D .skeleton file: extract it 
 _MAX_FAST_DIGITS = 14
 _MAX_FAST_WIDTH = 16
 _BLOCK = 8192
+_SCRATCH = threading.local()
+
+
+def _masks(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two reusable bool buffers of length ``n`` (per thread): a fresh megabyte-sized array per
+    file costs its page faults again on every read."""
+    have = getattr(_SCRATCH, "buf", None)
+    if have is None or have.shape[1] < n:
+        have = _SCRATCH.buf = np.empty((2, max(n, 1 << 20)), bool)
+    return have[0, :n], have[1, :n]
 _U56 = np.uint64(56)
 _ONES = np.uint64(0x0101010101010101)
 _SPACES = np.uint64(0x2020202020202020)
@@ -449,12 +460,13 @@ def _read_xyz(data: bytes) -> _Parsed:
             or z token of 16 characters or more (the general path reads those).
     """
     a = np.frombuffer(data, np.uint8)
-    scratch = np.less(a, 32)                                  # one full-size mask, reused below
+    scratch, space = _masks(a.size)                           # full-size masks, reused below
+    np.less(a, 32, out=scratch)
     newline = np.flatnonzero(scratch)                         # every control byte must be a newline
     n_lines = newline.size
     if n_lines == 0 or newline[-1] != a.size - 1 or (a[newline] != 10).any():
         raise _NotCanonical                                   # a tab, a lone CR, another control byte
-    space = a == 32
+    np.equal(a, 32, out=space)
     if np.logical_and(space[1:], space[:-1], out=scratch[1:]).any():
         raise _NotCanonical                                   # two spaces side by side
     line_start = np.empty(n_lines, np.int64)
@@ -506,7 +518,7 @@ def _read_vectorised(data: bytes, path: str, want_all: bool) -> _Parsed:
         except _NotCanonical:
             pass                                              # long tokens are read below; the rest fails again
     a = np.frombuffer(data, np.uint8)
-    blank = np.flatnonzero(a <= 32)                          # every whitespace byte
+    blank = np.flatnonzero(np.less_equal(a, 32, out=_masks(a.size)[0]))  # every whitespace byte
     is_nl = a[blank] == 10
     nl_at = np.flatnonzero(is_nl)                            # index into `blank` of each newline
     # Canonical: no two blanks side by side, no blank first, only ' ' and '\n'.

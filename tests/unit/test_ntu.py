@@ -372,3 +372,24 @@ def test_parse_sample_name(name, want):
 def test_parse_sample_name_rejects(bad):
     with pytest.raises(SkeletonFormatError, match="SsssCcccPpppRrrrAaaa"):
         parse_sample_name(bad)
+
+
+def test_reused_scratch_buffers_do_not_leak_between_reads_or_threads(tmp_path):
+    """The reader keeps per-thread mask buffers between calls; a big file, then a small one,
+    then reads from several threads at once must all give what a first read gives."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(11)
+    paths = []
+    for i, (frames, bodies) in enumerate([(180, 3), (5, 2), (90, 1), (1, 0)]):
+        p = tmp_path / f"S001C001P001R001A05{i}.skeleton"
+        ntu.write_skeleton(p, random_skeleton(rng, frames, bodies))
+        paths.append(p)
+    first = [ntu.read_skeleton(p, fields=f) for p in paths for f in ("xyz", "all")]
+    again = [ntu.read_skeleton(p, fields=f) for p in reversed(paths) for f in ("xyz", "all")]
+    again = [again[len(again) - 2 - 2 * (k // 2) + (k % 2)] for k in range(len(again))]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(lambda pf: ntu.read_skeleton(pf[0], fields=pf[1]),
+                                 [(p, f) for p in paths for f in ("xyz", "all")] * 3))
+    for a, b in zip(first * 3 + first, threaded + again):
+        assert np.array_equal(a.xyz, b.xyz) and np.array_equal(a.present, b.present)
+        assert tuple(a.body_ids) == tuple(b.body_ids)
