@@ -19,6 +19,12 @@ from .ntu import CLASS_NAMES
 TRAINING_DATA = ("real-only", "paper", "clean")
 
 
+def split_indices(ds, protocol: str, cfg: dict) -> dict[str, np.ndarray]:
+    """``{"train", "val", "test"}`` sample indices of one split (``data.val_fraction``, ``seed``)."""
+    from .splits import make_split
+    return make_split(ds.meta, protocol, val_fraction=cfg["data"]["val_fraction"], seed=cfg["seed"])
+
+
 def split_arrays(ds, protocol: str, cfg: dict) -> dict[str, Any]:
     """Training data for ``fit``: ``x_train, y_train, x_val, y_val, x_test, y_test`` of one split.
 
@@ -27,8 +33,7 @@ def split_arrays(ds, protocol: str, cfg: dict) -> dict[str, Any]:
         protocol: ``"xsub"``, ``"xview"`` or ``"xset"``.
         cfg: the profile (``data.val_fraction`` and ``seed`` are used).
     """
-    from .splits import make_split
-    parts = make_split(ds.meta, protocol, val_fraction=cfg["data"]["val_fraction"], seed=cfg["seed"])
+    parts = split_indices(ds, protocol, cfg)
     out: dict[str, Any] = {"class_names": list(CLASS_NAMES), "indices": parts}
     for part, idx in parts.items():
         out[f"x_{part}"] = ds.x[idx]
@@ -44,9 +49,8 @@ def gan_training_indices(ds, cfg: dict) -> np.ndarray:
     samples (and the other way round), and its output is later mixed into either split's
     training data; the intersection is never test or validation data for either split.
     """
-    a = set(split_arrays(ds, "xsub", cfg)["indices"]["train"].tolist())
-    b = set(split_arrays(ds, "xview", cfg)["indices"]["train"].tolist())
-    return np.array(sorted(a & b), dtype=np.int64)
+    return np.intersect1d(split_indices(ds, "xsub", cfg)["train"],
+                          split_indices(ds, "xview", cfg)["train"]).astype(np.int64)
 
 
 def synthetic_path(cfg: dict) -> Path:
