@@ -189,11 +189,30 @@ def train_recogniser(cfg: dict, model: str, split: str, ds, *, seed: int | None 
 
 # ----------------------------------------------------------------------------- GAN (notebook 02)
 
+def profile_gan_config(cfg: dict):
+    """The profile's ``(GANConfig, {"iterations", "batch_size"})``: the preset ``gan.preset``
+    with the fields given in ``gan.config`` replaced (for example ``{aux_weight: 0}`` or
+    ``{output: joints}`` to train the Kinetic-GAN form at the cpu30 sizes)."""
+    from . import gan
+    gcfg = cfg.get("gan") or {}
+    gan_cfg, run = gan.gan_preset(gcfg.get("preset", "smoke"))
+    over = gcfg.get("config") or {}
+    if not isinstance(over, dict):
+        raise ValueError(f"profile {cfg.get('name')!r}: gan.config must be a mapping of GANConfig fields, "
+                         f"got {over!r}")
+    if over:
+        try:
+            gan_cfg = gan.GANConfig.from_dict({**gan_cfg.to_dict(), **over})
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"profile {cfg.get('name')!r}, gan.config: {e}") from e
+    return gan_cfg, run
+
+
 def train_profile_gan(cfg: dict, ds, *, progress: bool = False) -> dict[str, Any]:
     """Train (or resume) the profile's GAN on :func:`gan_training_indices` of ``ds``.
 
-    The preset comes from ``gan.preset`` (``skelutils.gan.GAN_PRESETS``); ``gan.iterations``
-    overrides its length. Checkpoints go to ``artifacts/<profile>/gan/run/``.
+    The preset comes from ``gan.preset`` (``skelutils.gan.GAN_PRESETS``), with ``gan.config``
+    fields replaced (:func:`profile_gan_config`); ``gan.iterations`` overrides its length. Checkpoints go to ``artifacts/<profile>/gan/run/``.
 
     Returns:
         dict with ``history`` (see ``skelutils.gan.train_gan``), ``run_dir``, ``preset``,
@@ -203,7 +222,7 @@ def train_profile_gan(cfg: dict, ds, *, progress: bool = False) -> dict[str, Any
     from . import gan
     gcfg = cfg.get("gan") or {}
     preset = gcfg.get("preset", "smoke")
-    gan_cfg, run = gan.gan_preset(preset)
+    gan_cfg, run = profile_gan_config(cfg)
     idx = gan_training_indices(ds, cfg)
     if idx.size == 0:
         raise ValueError(f"profile {cfg['name']!r}: no sample is in the training part of both the xsub and the "

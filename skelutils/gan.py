@@ -66,6 +66,13 @@ book's Ambiguities page):
   gives Kinetic-GAN's form.
 * The generator's labels in an iteration are those of the last real batch, so
   classes are drawn with their training frequencies.
+* Two options Kinetic-GAN does not have, off by default and on in the ``cpu30``
+  preset (see :class:`GANConfig`): ``output="bones"`` generates each person as a
+  root trajectory plus bone directions and bounded length factors, joined by
+  forward kinematics, so a sample is a skeleton from the first iteration on and
+  limbs cannot stretch; ``aux_weight > 0`` adds an auxiliary class head to the
+  critic (AC-GAN), whose cross-entropy the generator also minimises, which
+  strengthens the class signal that a short training run otherwise learns late.
 
 Only the *training* part of the real data may be passed to :func:`train_gan`;
 the test split must never reach the generator.
@@ -128,6 +135,9 @@ PERSON_PYRAMID: tuple[dict, ...] = (
 )
 
 _INTER_CHOICES = ("spine+hands", "spine", "none")
+_OUTPUT_CHOICES = ("joints", "bones")
+#: Largest log length factor of a generated bone (``output="bones"``): exp(0.2) = 1.22.
+_BONE_LOG_SCALE = 0.2
 
 
 def _hops_from(n: int, edges, centre: int) -> np.ndarray:
@@ -239,8 +249,24 @@ class GANConfig:
         inter_edges: ``"spine+hands"``, ``"spine"`` or ``"none"`` (see module docs).
         noise_injection: per-layer noise with learned per-channel scale (zero at init).
         critic_projection: add the projection-discriminator class term to the critic.
+        aux_weight: weight of an auxiliary classification loss (AC-GAN; Odena et al. 2017, as
+            Gulrajani et al. 2017 trained their conditional WGAN-GP). If > 0 the critic gets a
+            linear class head on its pooled features, trained with cross-entropy on real
+            batches; the generator adds the same loss on its samples. The critic then does not
+            take the label as input channels (its head could read the label off them); the
+            projection term still conditions its score. Kinetic-GAN: 0 (no such head).
+        output: ``"joints"`` (Kinetic-GAN: the last layer gives each joint's standardised
+            position) or ``"bones"``: per person, the root (SpineBase) position plus, per bone,
+            a direction (added to the training set's mean direction, then normalised) and a
+            length factor ``exp(0.2 tanh(s))`` times the training set's mean length; joints follow
+            by forward kinematics along :data:`skelutils.ntu.BONES`. Limbs cannot stretch by
+            more than about 22%, whatever the training length.
         n_critic: critic updates per generator update (5).
         lambda_gp: gradient-penalty weight (10).
+        gp_every: compute the gradient penalty on every ``gp_every``-th critic update only, with
+            weight ``lambda_gp * gp_every`` (lazy regularisation, Karras et al. 2020). The
+            penalty's double backward pass costs about as much as the rest of a critic update
+            on CPU; 1 (Kinetic-GAN) computes it every time.
         lr: Adam learning rate for both networks (2e-4).
         betas: Adam betas ((0.5, 0.999)).
     """
@@ -258,8 +284,11 @@ class GANConfig:
     inter_edges: str = "spine+hands"
     noise_injection: bool = True
     critic_projection: bool = True
+    aux_weight: float = 0.0
+    output: str = "joints"
     n_critic: int = 5
     lambda_gp: float = 10.0
+    gp_every: int = 1
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
 
@@ -281,9 +310,13 @@ class GANConfig:
         if self.inter_edges not in _INTER_CHOICES:
             bad.append(f"inter_edges={self.inter_edges!r} (expected one of {_INTER_CHOICES})")
         for name in ("n_classes", "latent_dim", "embed_dim", "mapping_layers", "blocks_per_stage",
-                     "n_critic"):
+                     "n_critic", "gp_every"):
             if int(getattr(self, name)) < 1:
                 bad.append(f"{name}={getattr(self, name)} (expected >= 1)")
+        if self.output not in _OUTPUT_CHOICES:
+            bad.append(f"output={self.output!r} (expected one of {_OUTPUT_CHOICES})")
+        if not (self.aux_weight >= 0 and math.isfinite(self.aux_weight)):
+            bad.append(f"aux_weight={self.aux_weight} (expected a finite number >= 0)")
         if bad:
             raise ValueError("invalid GANConfig: " + "; ".join(bad))
 
@@ -304,17 +337,21 @@ class GANConfig:
 
 #: Named configurations with their training length. ``smoke``: a minute or two on
 #: two CPU cores, poor samples (checks that the pipeline runs). ``cpu30``: about
-#: 30 minutes on two CPU cores. ``full``: Kinetic-GAN's sizes (latent 512,
-#: mapping depth 4, 512-channel coarse layers, T = 64, batch 32) for a GPU.
+#: 30 minutes on two CPU cores. Both use the bone output, the auxiliary class head,
+#: lazy gradient penalty and lr 5e-4, which a short run needs. ``full``: Kinetic-GAN
+#: as published (latent 512, mapping depth 4, 512-channel coarse layers, T = 64,
+#: batch 32, joint output, no class head) for a GPU.
 GAN_PRESETS: dict[str, dict[str, Any]] = {
     "smoke": {"config": GANConfig(t_size=32, latent_dim=64, embed_dim=7, mapping_layers=2,
                                   levels=4, g_channels=(32, 32, 16, 16), d_channels=(16, 16, 32, 32),
-                                  blocks_per_stage=1),
+                                  blocks_per_stage=1, output="bones", aux_weight=10.0, lr=5e-4,
+                                  gp_every=4),
               "iterations": 150, "batch_size": 16},
     "cpu30": {"config": GANConfig(t_size=32, latent_dim=128, embed_dim=8, mapping_layers=3,
                                   levels=4, g_channels=(128, 64, 48, 32), d_channels=(24, 48, 64, 128),
-                                  blocks_per_stage=1),
-              "iterations": 1500, "batch_size": 32},
+                                  blocks_per_stage=1, output="bones", aux_weight=10.0, lr=5e-4,
+                                  gp_every=4),
+              "iterations": 2400, "batch_size": 32},
     "full": {"config": GANConfig(), "iterations": 40000, "batch_size": 32},
 }
 
@@ -338,7 +375,7 @@ def _to_internal(x: torch.Tensor) -> torch.Tensor:
 
 
 def _from_internal(x: torch.Tensor) -> torch.Tensor:
-    """(N, 3, T, 50) -> (N, 2, T, 25, 3)."""
+    """(N, C, T, 50) -> (N, 2, T, 25, C)."""
     n, c, t, _ = x.shape
     return x.reshape(n, c, t, _NUM_PERSONS, NUM_JOINTS).permute(0, 3, 2, 4, 1)
 
@@ -352,21 +389,42 @@ class Normaliser(nn.Module):
     travel in the generator's ``state_dict``.
     """
 
-    def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None):
+    def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None,
+                 bone_mean: np.ndarray | None = None):
         super().__init__()
         mean = np.zeros((_NUM_PERSONS, NUM_JOINTS, 3), np.float32) if mean is None else mean
         std = np.ones(3, np.float32) if std is None else std
         self.register_buffer("mean", torch.as_tensor(np.asarray(mean, np.float32)).clone())
         self.register_buffer("std", torch.as_tensor(np.asarray(std, np.float32)).clone())
+        if bone_mean is None:  # a unit bone along +y for every joint but the root
+            bone_mean = np.zeros((_NUM_PERSONS, NUM_JOINTS, 3), np.float32)
+            bone_mean[:, 1:, 1] = 1.0
+        self.register_buffer("bone_mean", torch.as_tensor(np.asarray(bone_mean, np.float32)).clone())
 
     @classmethod
     def fit(cls, x: np.ndarray) -> "Normaliser":
-        """Fit on training data ``x`` (N, 2, T, 25, 3) metres (float64 accumulation)."""
+        """Fit on training data ``x`` (N, 2, T, 25, 3) metres (float64 accumulation).
+
+        Besides the mean and spread it records ``bone_mean`` (2, 25, 3): per person, the mean
+        vector from each joint's parent to the joint over frames where the person is present,
+        and the mean bone *length* as its norm (row 0, the root, is zero). ``output="bones"``
+        generators start from these directions and lengths.
+        """
         x64 = np.asarray(x, np.float64)
         mean = x64.mean(axis=(0, 2))                                       # (2, 25, 3)
         std = (x64 - mean[None, :, None]).reshape(-1, 3).std(axis=0)       # (3,)
         std = np.maximum(std, 1e-6)
-        return cls(mean.astype(np.float32), std.astype(np.float32))
+        child, parent = np.asarray(BONES).T
+        vec = x64[..., child, :] - x64[..., parent, :]                    # (N, 2, T, B, 3)
+        present = (np.abs(x64).sum(axis=(3, 4)) > 0)[..., None, None]      # (N, 2, T, 1, 1)
+        cnt = np.maximum(present.sum(axis=(0, 2)), 1)                      # (2, 1, 1)
+        direction = np.where(present, vec, 0).sum(axis=(0, 2)) / cnt       # (2, B, 3)
+        length = np.where(present, np.linalg.norm(vec, axis=-1, keepdims=True), 0).sum(axis=(0, 2)) / cnt
+        unit = direction / np.maximum(np.linalg.norm(direction, axis=-1, keepdims=True), 1e-9)
+        unit[np.linalg.norm(direction, axis=-1) < 1e-9] = (0.0, 1.0, 0.0)
+        bone_mean = np.zeros((_NUM_PERSONS, NUM_JOINTS, 3))
+        bone_mean[:, child] = unit * np.maximum(length, 1e-3)
+        return cls(mean.astype(np.float32), std.astype(np.float32), bone_mean.astype(np.float32))
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         """Metres (N, 2, T, 25, 3) -> standardised, same shape."""
@@ -458,7 +516,32 @@ class Generator(nn.Module):
             self.stages.append(blocks)
         for s in range(cfg.levels - 1):  # up[l]: level l+1 -> l
             self.register_buffer(f"up_{s}", torch.as_tensor(up[cfg.levels - 2 - s]))
-        self.to_xyz = nn.Conv2d(c_in, 3, 1)
+        self.to_xyz = nn.Conv2d(c_in, 4 if cfg.output == "bones" else 3, 1)
+        if cfg.output == "bones":
+            # chain[v, u] = 1 when bone u (the bone ending at joint u) lies on the path root -> v
+            parent = {c: p for c, p in BONES}
+            chain = np.zeros((NUM_JOINTS, NUM_JOINTS), np.float32)
+            for v in range(NUM_JOINTS):
+                u = v
+                while u in parent:
+                    chain[v, u] = 1.0
+                    u = parent[u]
+            self.register_buffer("chain", torch.as_tensor(chain))
+            with torch.no_grad():  # every bone starts at its mean length
+                self.to_xyz.weight[3].zero_()
+                self.to_xyz.bias[3].zero_()
+
+    def _kinematics(self, out: torch.Tensor) -> torch.Tensor:
+        """Four channels per node, (N, 2, T, 25, 4) -> standardised joints (N, 2, T, 25, 3)."""
+        norm = self.normaliser
+        root = out[..., :1, :3] * norm.std + norm.mean[None, :, None, :1]        # metres
+        mean_vec = norm.bone_mean[None, :, None]                                  # (1, 2, 1, 25, 3)
+        length = mean_vec.norm(dim=-1, keepdim=True)
+        d = out[..., :3] + mean_vec / length.clamp_min(1e-6)
+        unit = d * torch.rsqrt((d * d).sum(-1, keepdim=True) + 1e-6)
+        bone = unit * length * torch.exp(_BONE_LOG_SCALE * torch.tanh(out[..., 3:]))
+        joints = root + torch.einsum("vu,nmtuc->nmtvc", self.chain, bone)
+        return norm.normalise(joints)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor,
                 rng: torch.Generator | None = None) -> torch.Tensor:
@@ -477,7 +560,8 @@ class Generator(nn.Module):
                               align_corners=False)
             for block in blocks:
                 x = block(x, rng)
-        return _from_internal(self.to_xyz(x))
+        out = _from_internal(self.to_xyz(x))
+        return self._kinematics(out) if self.cfg.output == "bones" else out
 
 
 class Critic(nn.Module):
@@ -487,9 +571,10 @@ class Critic(nn.Module):
         super().__init__()
         self.cfg = cfg
         adjacency, down, _ = person_pyramid_graphs(cfg.levels, cfg.inter_edges)
-        self.label_emb = nn.Embedding(cfg.n_classes, cfg.embed_dim)
+        self.label_input = cfg.aux_weight == 0
+        self.label_emb = nn.Embedding(cfg.n_classes, cfg.embed_dim) if self.label_input else None
         self.stages = nn.ModuleList()
-        c_in = 3 + cfg.embed_dim
+        c_in = 3 + (cfg.embed_dim if self.label_input else 0)
         for lvl in range(cfg.levels):
             blocks = nn.ModuleList()
             for _ in range(cfg.blocks_per_stage):
@@ -501,12 +586,17 @@ class Critic(nn.Module):
             self.register_buffer(f"down_{lvl}", torch.as_tensor(down[lvl]))
         self.fc = nn.Linear(c_in, 1)
         self.proj = nn.Embedding(cfg.n_classes, c_in) if cfg.critic_projection else None
+        self.aux = nn.Linear(c_in, cfg.n_classes) if cfg.aux_weight > 0 else None
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, labels: torch.Tensor,
+                return_logits: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Scores (N,); with ``return_logits`` also the auxiliary class logits (N, n_classes)
+        (only when ``cfg.aux_weight > 0``)."""
         h = _to_internal(x)
         n, _, t, v = h.shape
-        c = self.label_emb(labels)[:, :, None, None].expand(n, -1, t, v)
-        h = torch.cat([h, c], dim=1)
+        if self.label_input:
+            c = self.label_emb(labels)[:, :, None, None].expand(n, -1, t, v)
+            h = torch.cat([h, c], dim=1)
         for lvl, blocks in enumerate(self.stages):
             for block in blocks:
                 h = block(h)
@@ -517,6 +607,10 @@ class Critic(nn.Module):
         out = self.fc(feat).squeeze(1)
         if self.proj is not None:
             out = out + (self.proj(labels) * feat).sum(1)
+        if return_logits:
+            if self.aux is None:
+                raise ValueError("Critic: return_logits needs GANConfig.aux_weight > 0")
+            return out, self.aux(feat)
         return out
 
 
@@ -638,7 +732,10 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
         History dict of equal-length lists: ``iteration``, ``critic_loss``
         (``D(fake) - D(real) + lambda * GP``), ``generator_loss`` (``-D(fake)``),
         ``gradient_penalty``, ``wasserstein`` (``D(real) - D(fake)``, the critic's
-        estimate of the Wasserstein-1 distance), ``seconds`` (training time so far).
+        estimate of the Wasserstein-1 distance), ``seconds`` (training time so far); with
+        ``cfg.aux_weight > 0`` also ``aux_loss_real`` and ``aux_loss_generated`` (the class
+        head's cross-entropy on real and generated batches; the two losses above include
+        them, weighted).
 
     Raises:
         ValueError: bad shapes or labels, both or neither of iterations/epochs,
@@ -668,8 +765,10 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
     critic = Critic(cfg).to(dev)
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_d = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=cfg.betas)
-    history: dict[str, list] = {k: [] for k in ("iteration", "critic_loss", "generator_loss",
-                                                "gradient_penalty", "wasserstein", "seconds")}
+    aux = cfg.aux_weight > 0
+    logged = ("critic_loss", "generator_loss", "gradient_penalty", "wasserstein") + (
+        ("aux_loss_real", "aux_loss_generated") if aux else ())
+    history: dict[str, list] = {k: [] for k in ("iteration", *logged, "seconds")}
     start, perm, pos, elapsed = 0, torch.randperm(n, generator=rng), 0, 0.0
 
     if resume and ckpt_path.is_file():
@@ -719,30 +818,47 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
     if progress and start < iterations:
         from tqdm.auto import tqdm
         bar = tqdm(total=iterations, initial=start, desc="GAN", unit="it")
-    acc = np.zeros(4)
+    acc = np.zeros(len(logged))
     acc_n = 0
     gen.train()
     critic.train()
     t_last = time.perf_counter()
+    gp = torch.tensor(float("nan"))  # the last computed penalty (gp_every may skip updates)
     for it in range(start, iterations):
-        for _ in range(cfg.n_critic):
+        for k in range(cfg.n_critic):
             real, lab = next_batch()
             z = torch.randn((batch_size, cfg.latent_dim), generator=rng).to(dev)
             with torch.no_grad():
                 fake = gen(z, lab, rng)
-            d_real = critic(real, lab).mean()
+            if aux:
+                d_real, logits = critic(real, lab, return_logits=True)
+                d_real = d_real.mean()
+                aux_d = F.cross_entropy(logits, lab)
+            else:
+                d_real = critic(real, lab).mean()
             d_fake = critic(fake, lab).mean()
-            gp = gradient_penalty(critic, real, fake, lab, rng)
-            loss_d = d_fake - d_real + cfg.lambda_gp * gp
+            if (it * cfg.n_critic + k) % cfg.gp_every == 0:
+                gp = gradient_penalty(critic, real, fake, lab, rng)
+                loss_d = d_fake - d_real + cfg.lambda_gp * cfg.gp_every * gp
+            else:
+                loss_d = d_fake - d_real
+            if aux:
+                loss_d = loss_d + cfg.aux_weight * aux_d
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
         z = torch.randn((batch_size, cfg.latent_dim), generator=rng).to(dev)
-        loss_g = -critic(gen(z, lab, rng), lab).mean()
+        if aux:
+            d_gen, logits = critic(gen(z, lab, rng), lab, return_logits=True)
+            aux_g = F.cross_entropy(logits, lab)
+            loss_g = -d_gen.mean() + cfg.aux_weight * aux_g
+        else:
+            loss_g = -critic(gen(z, lab, rng), lab).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        acc += [loss_d.item(), loss_g.item(), gp.item(), (d_real - d_fake).item()]
+        vals = [loss_d.item(), loss_g.item(), gp.item(), (d_real - d_fake).item()]
+        acc += (vals + [aux_d.item(), aux_g.item()]) if aux else vals
         acc_n += 1
         now = time.perf_counter()
         elapsed += now - t_last
@@ -750,7 +866,7 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
         done = it + 1
         if done % log_every == 0 or done == iterations:
             m = acc / acc_n
-            for key, val in zip(("critic_loss", "generator_loss", "gradient_penalty", "wasserstein"), m):
+            for key, val in zip(logged, m):
                 history[key].append(float(val))
             history["iteration"].append(done)
             history["seconds"].append(round(elapsed, 3))

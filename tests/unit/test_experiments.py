@@ -117,3 +117,17 @@ def test_second_seed_writes_its_own_file_and_real_only_ignores_fraction(cfg):
     r = json.loads(path.read_text())
     assert (r["seed"], r["protocol"], r["gan_fraction"], r["split"]) == (4, "real-only", 0.0, "xview")
     assert set(r["per_class_accuracy"]) == set(CLASS_NAMES)
+
+
+def test_profile_gan_config_overrides_preset(cfg):
+    from skelutils import gan
+    base, run = gan.gan_preset("cpu30")
+    got, got_run = experiments.profile_gan_config({**cfg, "gan": {"preset": "cpu30"}})
+    assert got == base and got_run == run
+    got, _ = experiments.profile_gan_config({**cfg, "gan": {"preset": "cpu30",
+                                                            "config": {"aux_weight": 0, "output": "joints"}}})
+    assert got.aux_weight == 0 and got.output == "joints" and got.g_channels == base.g_channels
+    with pytest.raises(ValueError, match=r"gan.config.*unknown fields \['latent'\]"):
+        experiments.profile_gan_config({**cfg, "gan": {"preset": "cpu30", "config": {"latent": 3}}})
+    with pytest.raises(ValueError, match=r"gan.config.*output='x'"):
+        experiments.profile_gan_config({**cfg, "gan": {"preset": "cpu30", "config": {"output": "x"}}})

@@ -208,3 +208,79 @@ def test_checkpoint_from_other_code_version_message(tmp_path):
         load_generator(tmp_path)
     with pytest.raises(ValueError, match="older code"):
         train_gan(x, y, TINY, run_dir=tmp_path, iterations=2, batch_size=4, progress=False)
+
+
+def _bone_lengths(x: np.ndarray) -> np.ndarray:
+    from skelutils.ntu import BONES
+    b = np.asarray(BONES)
+    return np.linalg.norm(x[..., b[:, 0], :] - x[..., b[:, 1], :], axis=-1)
+
+
+def test_normaliser_records_mean_bones():
+    x, _ = _data()
+    norm = Normaliser.fit(x)
+    from skelutils.ntu import BONES
+    child = np.asarray(BONES)[:, 0]
+    mean_len = _bone_lengths(x).mean(axis=(0, 2))                      # (2, B)
+    np.testing.assert_allclose(norm.bone_mean.norm(dim=-1).numpy()[:, child], mean_len, rtol=1e-4)
+    assert float(norm.bone_mean[:, 0].abs().sum()) == 0.0             # the root has no bone
+
+
+def test_bones_output_keeps_limb_lengths():
+    import dataclasses
+    x, _ = _data()
+    norm = Normaliser.fit(x)
+    cfg = dataclasses.replace(TINY, output="bones")
+    torch.manual_seed(0)
+    g = Generator(cfg, norm)
+    with torch.no_grad():
+        start = norm.denormalise(g(torch.randn(6, cfg.latent_dim), torch.arange(6))).numpy()
+        g.to_xyz.weight.normal_(0.0, 3.0)   # push the last layer far from its initialisation
+        out = norm.denormalise(g(torch.randn(6, cfg.latent_dim), torch.arange(6))).numpy()
+    mean_len = norm.bone_mean.norm(dim=-1).numpy()[None, :, None, np.asarray([c for c, _ in gan.BONES])]
+    np.testing.assert_allclose(_bone_lengths(start) / mean_len, 1.0, rtol=1e-3)  # starts at mean lengths
+    ratio = _bone_lengths(out) / mean_len
+    assert np.isfinite(out).all()
+    assert ratio.min() >= np.exp(-gan._BONE_LOG_SCALE) - 1e-4
+    assert ratio.max() <= np.exp(gan._BONE_LOG_SCALE) + 1e-4
+    assert ratio.std() > 0.01                                           # lengths vary within the bound
+    # the free-joint generator has no such bound
+    g0 = Generator(TINY, norm)
+    with torch.no_grad():
+        g0.to_xyz.weight.mul_(50.0)
+        out0 = norm.denormalise(g0(torch.randn(6, TINY.latent_dim), torch.arange(6))).numpy()
+    assert (_bone_lengths(out0) / mean_len).max() > 2
+    with pytest.raises(ValueError, match="output='quaternions'"):
+        GANConfig(output="quaternions")
+
+
+def test_auxiliary_classifier_head(tmp_path):
+    import dataclasses
+    cfg = dataclasses.replace(TINY, aux_weight=1.0)
+    d = Critic(cfg)
+    assert d.label_emb is None and d.stages[0][0].gcn.in_channels in (3, 3 * 4)
+    x = torch.randn(3, 2, 16, 25, 3)
+    score, logits = d(x, torch.tensor([0, 1, 2]), return_logits=True)
+    assert score.shape == (3,) and logits.shape == (3, 7)
+    # the head cannot read the label: logits do not depend on it
+    _, logits2 = d(x, torch.tensor([6, 5, 4]), return_logits=True)
+    torch.testing.assert_close(logits, logits2)
+    with pytest.raises(ValueError, match="aux_weight"):
+        Critic(TINY)(x, torch.tensor([0, 1, 2]), return_logits=True)
+    with pytest.raises(ValueError, match="aux_weight=-1"):
+        GANConfig(aux_weight=-1)
+    xs, ys = _data()
+    hist = train_gan(xs, ys, cfg, run_dir=tmp_path, iterations=3, batch_size=4, progress=False,
+                     log_every=1)
+    assert len(hist["aux_loss_real"]) == len(hist["aux_loss_generated"]) == 3
+    assert all(np.isfinite(hist["aux_loss_real"]))
+
+
+def test_lazy_gradient_penalty(tmp_path):
+    import dataclasses
+    xs, ys = _data()
+    cfg = dataclasses.replace(TINY, gp_every=3)
+    hist = train_gan(xs, ys, cfg, run_dir=tmp_path, iterations=4, batch_size=4, progress=False, log_every=1)
+    assert np.isfinite(hist["gradient_penalty"]).all() and len(hist["gradient_penalty"]) == 4
+    with pytest.raises(ValueError, match="gp_every=0"):
+        GANConfig(gp_every=0)
