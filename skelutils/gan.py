@@ -66,13 +66,14 @@ book's Ambiguities page):
   gives Kinetic-GAN's form.
 * The generator's labels in an iteration are those of the last real batch, so
   classes are drawn with their training frequencies.
-* Two options Kinetic-GAN does not have, off by default and on in the ``cpu30``
+* Three options Kinetic-GAN does not have, off by default and on in the ``cpu30``
   preset (see :class:`GANConfig`): ``output="bones"`` generates each person as a
   root trajectory plus bone directions and bounded length factors, joined by
   forward kinematics, so a sample is a skeleton from the first iteration on and
   limbs cannot stretch; ``aux_weight > 0`` adds an auxiliary class head to the
   critic (AC-GAN), whose cross-entropy the generator also minimises, which
-  strengthens the class signal that a short training run otherwise learns late.
+  strengthens the class signal that a short training run otherwise learns late;
+  ``gp_every > 1`` computes the gradient penalty lazily.
 
 Only the *training* part of the real data may be passed to :func:`train_gan`;
 the test split must never reach the generator.
@@ -337,15 +338,15 @@ class GANConfig:
 
 #: Named configurations with their training length. ``smoke``: a minute or two on
 #: two CPU cores, poor samples (checks that the pipeline runs). ``cpu30``: about
-#: 30 minutes on two CPU cores. Both use the bone output, the auxiliary class head,
-#: lazy gradient penalty and lr 5e-4, which a short run needs. ``full``: Kinetic-GAN
-#: as published (latent 512, mapping depth 4, 512-channel coarse layers, T = 64,
-#: batch 32, joint output, no class head) for a GPU.
+#: 30 minutes on two CPU cores, with the bone output, the auxiliary class head, lazy
+#: gradient penalty and lr 5e-4, which a short run needs (in 150 updates the same
+#: options leave the smoke generator at one pose, so smoke keeps Kinetic-GAN's form).
+#: ``full``: Kinetic-GAN as published (latent 512, mapping depth 4, 512-channel
+#: coarse layers, T = 64, batch 32, joint output, no class head) for a GPU.
 GAN_PRESETS: dict[str, dict[str, Any]] = {
     "smoke": {"config": GANConfig(t_size=32, latent_dim=64, embed_dim=7, mapping_layers=2,
                                   levels=4, g_channels=(32, 32, 16, 16), d_channels=(16, 16, 32, 32),
-                                  blocks_per_stage=1, output="bones", aux_weight=10.0, lr=5e-4,
-                                  gp_every=4),
+                                  blocks_per_stage=1),
               "iterations": 150, "batch_size": 16},
     "cpu30": {"config": GANConfig(t_size=32, latent_dim=128, embed_dim=8, mapping_layers=3,
                                   levels=4, g_channels=(128, 64, 48, 32), d_channels=(24, 48, 64, 128),
