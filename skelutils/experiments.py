@@ -212,7 +212,8 @@ def train_profile_gan(cfg: dict, ds, *, progress: bool = False) -> dict[str, Any
     """Train (or resume) the profile's GAN on :func:`gan_training_indices` of ``ds``.
 
     The preset comes from ``gan.preset`` (``skelutils.gan.GAN_PRESETS``), with ``gan.config``
-    fields replaced (:func:`profile_gan_config`); ``gan.iterations`` overrides its length. Checkpoints go to ``artifacts/<profile>/gan/run/``.
+    fields replaced (:func:`profile_gan_config`); ``gan.iterations`` overrides its length.
+    Checkpoints go to ``artifacts/<profile>/gan/run/``.
 
     Returns:
         dict with ``history`` (see ``skelutils.gan.train_gan``), ``run_dir``, ``preset``,

@@ -421,8 +421,8 @@ class Normaliser(nn.Module):
         cnt = np.maximum(present.sum(axis=(0, 2)), 1)                      # (2, 1, 1)
         direction = np.where(present, vec, 0).sum(axis=(0, 2)) / cnt       # (2, B, 3)
         length = np.where(present, np.linalg.norm(vec, axis=-1, keepdims=True), 0).sum(axis=(0, 2)) / cnt
-        unit = direction / np.maximum(np.linalg.norm(direction, axis=-1, keepdims=True), 1e-9)
-        unit[np.linalg.norm(direction, axis=-1) < 1e-9] = (0.0, 1.0, 0.0)
+        dnorm = np.linalg.norm(direction, axis=-1, keepdims=True)
+        unit = np.where(dnorm < 1e-9, (0.0, 1.0, 0.0), direction / np.maximum(dnorm, 1e-9))
         bone_mean = np.zeros((_NUM_PERSONS, NUM_JOINTS, 3))
         bone_mean[:, child] = unit * np.maximum(length, 1e-3)
         return cls(mean.astype(np.float32), std.astype(np.float32), bone_mean.astype(np.float32))
@@ -824,6 +824,13 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
     gen.train()
     critic.train()
     t_last = time.perf_counter()
+    def score(batch, lab):
+        """Mean critic score and, with a class head, its cross-entropy (else None)."""
+        if not aux:
+            return critic(batch, lab).mean(), None
+        out, logits = critic(batch, lab, return_logits=True)
+        return out.mean(), F.cross_entropy(logits, lab)
+
     gp = torch.tensor(float("nan"))  # the last computed penalty (gp_every may skip updates)
     for it in range(start, iterations):
         for k in range(cfg.n_critic):
@@ -831,12 +838,7 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
             z = torch.randn((batch_size, cfg.latent_dim), generator=rng).to(dev)
             with torch.no_grad():
                 fake = gen(z, lab, rng)
-            if aux:
-                d_real, logits = critic(real, lab, return_logits=True)
-                d_real = d_real.mean()
-                aux_d = F.cross_entropy(logits, lab)
-            else:
-                d_real = critic(real, lab).mean()
+            d_real, aux_d = score(real, lab)
             d_fake = critic(fake, lab).mean()
             if (it * cfg.n_critic + k) % cfg.gp_every == 0:
                 gp = gradient_penalty(critic, real, fake, lab, rng)
@@ -849,12 +851,10 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
             loss_d.backward()
             opt_d.step()
         z = torch.randn((batch_size, cfg.latent_dim), generator=rng).to(dev)
+        d_gen, aux_g = score(gen(z, lab, rng), lab)
+        loss_g = -d_gen
         if aux:
-            d_gen, logits = critic(gen(z, lab, rng), lab, return_logits=True)
-            aux_g = F.cross_entropy(logits, lab)
-            loss_g = -d_gen.mean() + cfg.aux_weight * aux_g
-        else:
-            loss_g = -critic(gen(z, lab, rng), lab).mean()
+            loss_g = loss_g + cfg.aux_weight * aux_g
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
