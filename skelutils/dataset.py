@@ -30,7 +30,10 @@ from tqdm.auto import tqdm
 import skelutils.ntu as ntu
 from skelutils.config import atomic_write_bytes, write_json
 from skelutils.ntu import ACTION_IDS, ACTION_TO_LABEL, CLASS_NAMES, NUM_JOINTS, SkeletonFormatError
-from skelutils.prepare import ACTOR_METHODS, actor_slots, actors_from_slots, prepare_sequences
+from skelutils.prepare import (
+    ACTOR_METHODS, DEFAULT_ACTOR_METHOD, actor_slots, actors_from_slots, drop_empty_frames, drops_empty_frames,
+    prepare_sequences,
+)
 
 #: Bump when the cache layout or the meaning of a cached field changes.
 CACHE_VERSION = 1
@@ -61,10 +64,11 @@ class ScanResult:
         setup, camera, performer, replication, action: int64 (N,), the ids in the name.
         label: int64 (N,), 0..6 in the order of ``skelutils.ntu.CLASSES`` (-1 for an
             action outside the seven classes, if such actions were asked for).
-        n_frames: int64 (N,), frames in the file.
+        n_frames: int64 (N,), frames in the file (the sequence may hold fewer: the
+            ``"ctrgcn"`` selections remove frames in which neither actor is present).
         n_bodies_max: int64 (N,), most bodies in one frame.
         n_noise_bodies: int64 (N,), body slots not used by the two selected actors.
-        sequences: N float32 arrays (F_i, 2, 25, 3), metres, camera frame, the two actors
+        sequences: N float32 arrays (F'_i, 2, 25, 3), metres, camera frame, the two actors
             (output of :func:`skelutils.prepare.select_actors`), zeros where absent.
         empty: names of samples with no skeleton at all (0 body slots or 0 frames).
         malformed: (name, message) of files the reader rejected.
@@ -173,6 +177,8 @@ def _scan_file(path: str, actor_method: str):
     slots = actor_slots(skel, actor_method)
     present = np.asarray(skel.present, bool)
     seq = actors_from_slots(skel, slots)
+    if drops_empty_frames(actor_method):
+        seq = drop_empty_frames(seq)
     used = sum(len(s) for s in slots)
     return ("ok", seq, skel.n_frames, int(present.sum(axis=1).max()), skel.n_bodies - used)
 
@@ -206,7 +212,7 @@ def _select(listing, actions: Iterable[int]):
 
 
 def scan_folder(raw_dir, actions: Iterable[int] = ACTION_IDS, workers: int = 2, progress: bool = True,
-                actor_method: str = "motion", _listing=None) -> ScanResult:
+                actor_method: str = DEFAULT_ACTOR_METHOD, _listing=None) -> ScanResult:
     """Find, filter and parse the NTU skeleton files of the seven classes under a folder.
 
     Files are read in parallel over files (a ``ProcessPoolExecutor`` fed with chunks of
@@ -219,8 +225,8 @@ def scan_folder(raw_dir, actions: Iterable[int] = ACTION_IDS, workers: int = 2, 
         actions: NTU action ids to keep (default the seven classes, ``ntu.ACTION_IDS``).
         workers: processes (>= 1; default 2).
         progress: show a tqdm progress bar (on stderr).
-        actor_method: ``"motion"`` (default) or ``"first"``; see
-            :func:`skelutils.prepare.select_actors`.
+        actor_method: one of ``skelutils.prepare.ACTOR_METHODS`` (default ``"ctrgcn_first"``);
+            see :func:`skelutils.prepare.select_actors`.
 
     Returns:
         ScanResult, samples sorted by name.
@@ -323,7 +329,7 @@ def cache_key(listing, actions: Iterable[int], actor_method: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def cache_path(raw_dir, cache_dir, actions: Iterable[int] = ACTION_IDS, actor_method: str = "motion") -> Path:
+def cache_path(raw_dir, cache_dir, actions: Iterable[int] = ACTION_IDS, actor_method: str = DEFAULT_ACTOR_METHOD) -> Path:
     """The cache file of a (folder, parameters) pair: ``<cache_dir>/scan_<hash>.npz``.
 
     One file per folder and parameter set; it is overwritten when the files change.
@@ -359,7 +365,7 @@ def _scan_from_npz(z, raw_dir) -> ScanResult:
         actions=tuple(int(a) for a in z["actions"]), actor_method=str(z["actor_method"]), from_cache=True)
 
 
-def load_or_scan(raw_dir, cache_dir, actions: Iterable[int] = ACTION_IDS, actor_method: str = "motion",
+def load_or_scan(raw_dir, cache_dir, actions: Iterable[int] = ACTION_IDS, actor_method: str = DEFAULT_ACTOR_METHOD,
                  workers: int = 2, progress: bool = True) -> ScanResult:
     """:func:`scan_folder` with an on-disk cache of the result.
 
@@ -554,6 +560,27 @@ def load_dataset(path) -> Dataset:
     return ds
 
 
+def no_samples_message(scan: ScanResult) -> str:
+    """Why a scan holds no usable sample: what was seen in the folder, and what to do."""
+    seen: dict[int, list[int]] = {}                       # action -> [empty, malformed]
+    for name in scan.empty:
+        seen.setdefault(ntu.parse_sample_name(name).action, [0, 0])[0] += 1
+    for name, _ in scan.malformed:
+        seen.setdefault(ntu.parse_sample_name(name).action, [0, 0])[1] += 1
+    if seen:
+        per_class = "; files of the seven classes, none usable: " + ", ".join(
+            f"A{a:03d} {CLASS_NAMES[ACTION_TO_LABEL[a]] if a in ACTION_TO_LABEL else ''}: "
+            f"{e + m} ({e} without a skeleton, {m} malformed)" for a, (e, m) in sorted(seen.items()))
+    else:
+        per_class = "; none of them is a sample of the seven classes (" + ", ".join(
+            f"A{a:03d}" for a in scan.actions) + ")"
+    return (f"{scan.raw_dir}: no usable sample. Saw {scan.n_files} '.skeleton' file(s): "
+            f"{scan.n_other_actions} of other NTU actions, {len(scan.not_ntu)} not named as NTU samples"
+            f"{per_class}. Check the folder with `python -m skelutils check {scan.raw_dir}` and point "
+            "the profile's data.ntu_dir (or NTU_DIR) at the folder holding the unpacked NTU RGB+D "
+            "'*.skeleton' files (the classes A106-A110 are in NTU RGB+D 120 only)")
+
+
 def dataset_from_scan(scan: ScanResult, source: str, frames: int = 64, resample: str = "uniform",
                       center: str = "hip0", align: bool = False, trim: bool = True, seed: int = 0) -> Dataset:
     """Prepare the sequences of a scan (see :func:`build_dataset` for the arguments)."""
@@ -563,6 +590,8 @@ def dataset_from_scan(scan: ScanResult, source: str, frames: int = 64, resample:
     if bad:
         raise ValueError(f"the scan holds actions {bad} outside the seven classes {ACTION_IDS}; "
                          "scan with actions=skelutils.ntu.ACTION_IDS")
+    if len(scan) == 0:
+        raise ValueError(no_samples_message(scan))
     prep = {"frames": int(frames), "resample": resample, "center": center, "align": bool(align),
             "trim": bool(trim), "seed": int(seed), "actor_method": scan.actor_method,
             "actions": [int(a) for a in scan.actions]}
@@ -576,7 +605,7 @@ def dataset_from_scan(scan: ScanResult, source: str, frames: int = 64, resample:
 
 
 def build_dataset(raw_dir, cache_dir, source: str, frames: int = 64, resample: str = "uniform",
-                  center: str = "hip0", align: bool = False, actor_method: str = "motion", workers: int = 2,
+                  center: str = "hip0", align: bool = False, actor_method: str = DEFAULT_ACTOR_METHOD, workers: int = 2,
                   progress: bool = True, trim: bool = True, seed: int = 0) -> Dataset:
     """Scan (or load the cached scan of) a skeleton folder and prepare the seven-class dataset.
 
@@ -586,9 +615,11 @@ def build_dataset(raw_dir, cache_dir, source: str, frames: int = 64, resample: s
         source: ``"simulated"`` or ``"ntu"`` (recorded, so results say what they ran on).
         frames: T, frames per sample (default 64; the smoke profile may use 32).
         resample: ``"uniform"`` (default), ``"pad"``, ``"random"`` or ``"loop"``.
-        center: ``"hip0"`` (default) or ``"none"``.
+        center: ``"hip0"`` (default), ``"spinemid0"`` or ``"none"``; see
+            :func:`skelutils.prepare.center`.
         align: rotate each sample so person 0's hips are parallel to x (default False).
-        actor_method: ``"motion"`` (default) or ``"first"``.
+        actor_method: one of ``skelutils.prepare.ACTOR_METHODS`` (default ``"ctrgcn_first"``,
+            the SGN / CTR-GCN denoising with the persons in order of appearance).
         workers: scan processes (default 2).
         progress: show a progress bar while scanning.
         trim: drop leading/trailing frames with nobody present (default True).
@@ -596,6 +627,11 @@ def build_dataset(raw_dir, cache_dir, source: str, frames: int = 64, resample: s
 
     Returns:
         Dataset with ``x`` float32 (N, 2, T, 25, 3) and ``y`` int64 (N,).
+
+    Raises:
+        FileNotFoundError / NotADirectoryError: ``raw_dir`` is missing or not a folder.
+        ValueError: the folder holds no usable sample of the seven classes (the message
+            counts the files seen, by class, and points at ``python -m skelutils check``).
     """
     if source not in SOURCES:
         raise ValueError(f"source={source!r}: expected one of {SOURCES}")
@@ -645,6 +681,50 @@ def setup_range_of(setup: int) -> str:
     return f"S{setup:03d} (unknown setup)"
 
 
+#: The dataset authors' lists of samples with missing or incomplete skeletons (NTU RGB+D 60: 302;
+#: NTU RGB+D 120: 535, which include the 302), with their source.
+MISSING_SKELETONS_FILE = Path(__file__).with_name("data") / "ntu_missing_skeletons.json"
+
+
+def official_missing_skeletons() -> dict:
+    """The official lists of NTU samples with missing skeletons, from ``MISSING_SKELETONS_FILE``.
+
+    Returns:
+        ``{"ntu60": [302 names], "ntu120": [535 names], "repository": ..., "source_commit": ...}``;
+        ``ntu120`` is the whole NTU RGB+D 120 list (it holds the ``ntu60`` names too).
+    """
+    return json.loads(MISSING_SKELETONS_FILE.read_text())
+
+
+def missing_skeletons_report(scan: ScanResult) -> dict:
+    """The official missing-skeleton list next to what the reader found in a scan.
+
+    Only samples of the scanned actions count. The field's preparation (SGN, CTR-GCN) skips
+    every listed sample; the companion keeps a listed sample whose file holds a readable skeleton.
+
+    Returns:
+        dict with ``listed`` (listed samples of the scanned actions), ``listed_present`` (of those,
+        the ones in the folder), ``listed_present_empty`` / ``listed_present_usable`` /
+        ``listed_present_malformed`` (what the reader made of them), ``empty_not_listed``
+        (files the reader found empty that the list does not name) and ``source``.
+    """
+    official = official_missing_skeletons()
+    actions = set(scan.actions)
+    listed = sorted(n for n in official["ntu120"] if ntu.parse_sample_name(n).action in actions)
+    listed_set = set(listed)
+    bad = [m[0] for m in scan.malformed]
+    present = set(scan.names) | set(scan.empty) | set(bad)
+    return {
+        "source": f"{official['repository']} at {official['source_commit'][:12]}",
+        "listed": len(listed),
+        "listed_present": sorted(listed_set & present),
+        "listed_present_empty": sorted(listed_set & set(scan.empty)),
+        "listed_present_usable": sorted(listed_set & set(scan.names)),
+        "listed_present_malformed": sorted(listed_set & set(bad)),
+        "empty_not_listed": sorted(set(scan.empty) - listed_set),
+    }
+
+
 def scan_summary(scan: ScanResult) -> dict:
     """A JSON-ready report of a scan: per-class counts by setup range and the problem lists."""
     labels = np.asarray(scan.label)
@@ -677,4 +757,104 @@ def scan_summary(scan: ScanResult) -> dict:
                     "max": int(scan.n_frames.max())} if len(scan) else None),
         "samples_with_noise_bodies": int((np.asarray(scan.n_noise_bodies) > 0).sum()),
         "labels_present": sorted(int(v) for v in np.unique(labels) if v >= 0),
+        "official_missing": missing_skeletons_report(scan),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# who is person 0? (simulated folders, where the simulator knows who attacks)
+# ---------------------------------------------------------------------------------------------
+
+def person0_is_attacker(skel, truth: np.ndarray, method: str) -> bool | None:
+    """Whether the actor selection ``method`` puts the attacker in person 0.
+
+    Each frame of a body slot of person 0 votes for the true person it lies nearer to
+    (mean joint distance to ``truth``); person 0 is the attacker when the attacker's votes
+    are more than the receiver's.
+
+    Args:
+        skel: a parsed sample, ``xyz`` (F, B, 25, 3) metres.
+        truth: float (F, 2, 25, 3), the true attacker (index 0) and receiver (index 1) in
+            the same frames and camera frame, e.g. ``simulate_sample(..., sensor_noise=False).xyz``.
+        method: one of ``skelutils.prepare.ACTOR_METHODS``.
+
+    Returns:
+        True or False; None when person 0 is empty (a file with no body).
+    """
+    truth = np.asarray(truth, np.float64)
+    if truth.shape != (skel.n_frames, 2, NUM_JOINTS, 3):
+        raise ValueError(f"truth: expected shape ({skel.n_frames}, 2, {NUM_JOINTS}, 3) (the frames of the "
+                         f"sample, attacker then receiver), got {truth.shape}")
+    slots = actor_slots(skel, method)[0]
+    if not slots:
+        return None
+    present = np.asarray(skel.present, bool)
+    votes = 0
+    for b in slots:
+        pts = np.asarray(skel.xyz, np.float64)[present[:, b], b]
+        d = np.linalg.norm(pts[:, None] - truth[present[:, b]], axis=-1).mean(axis=-1)   # (frames, 2)
+        votes += int((d[:, 0] < d[:, 1]).sum()) - int((d[:, 0] > d[:, 1]).sum())
+    return votes > 0
+
+
+def actor_order_share(raw_dir, seed: int, methods: Sequence[str] = ACTOR_METHODS,
+                      progress: bool = False) -> dict:
+    """How often person 0 is the attacker, per actor selection method, on a simulated folder.
+
+    Every readable file of the seven classes under ``raw_dir`` is read, its true attacker and
+    receiver are recomputed with :func:`skelutils.simulate.simulate_sample` (no sensor
+    noise, same ids and ``seed``), and :func:`person0_is_attacker` is asked for each method.
+
+    Args:
+        raw_dir: a folder written by ``skelutils.simulate`` (``python -m skelutils simulate``).
+        seed: the seed the folder was simulated with.
+        methods: actor selection methods to compare (default all of ``ACTOR_METHODS``).
+        progress: show a progress bar.
+
+    Returns:
+        ``{"n_samples": N, "seed": seed, "methods": {method: {"share": s, "attacker_first": k,
+        "by_class": {class name: share}}}}``, shares in [0, 1] over the N samples with a body.
+
+    Raises:
+        ValueError: a file whose frame count differs from the simulator's for its ids (the
+            folder was not simulated with ``seed``).
+    """
+    from skelutils.simulate import simulate_performance, simulate_sample
+
+    for m in methods:
+        if m not in ACTOR_METHODS:
+            raise ValueError(f"methods: {m!r} is not supported; allowed: {ACTOR_METHODS}")
+    root = _check_folder(raw_dir)
+    kept, parsed, _, _, _ = _select(list_skeleton_files(root), ACTION_IDS)
+    hits = {m: [] for m in methods}
+    labels: list[int] = []
+    perf_cache: dict = {}
+    for name in tqdm(sorted(kept), desc="actor order", unit="file", disable=not progress, leave=False):
+        try:
+            skel = ntu.read_skeleton(str(root / kept[name]), fields="xyz")
+        except (SkeletonFormatError, ValueError, OSError, EOFError):
+            continue
+        if skel.n_bodies == 0:
+            continue
+        sn = parsed[name]
+        key = (sn.action, sn.setup, sn.performer, sn.replication)
+        if key not in perf_cache:
+            perf_cache.clear()
+            perf_cache[key] = simulate_performance(*key, seed=seed)
+        truth = simulate_sample(sn.action, sn.setup, sn.camera, sn.performer, sn.replication, seed=seed,
+                                sensor_noise=False, performance=perf_cache[key]).xyz
+        if len(truth) != skel.n_frames:
+            raise ValueError(f"{root / kept[name]}: {skel.n_frames} frames, but the simulator with seed {seed} "
+                             f"gives {len(truth)} for these ids; pass the seed the folder was simulated with")
+        for m in methods:
+            hits[m].append(bool(person0_is_attacker(skel, truth[:, :2], m)))
+        labels.append(ACTION_TO_LABEL[sn.action])
+    y = np.asarray(labels, np.int64)
+    out = {"n_samples": len(labels), "seed": int(seed), "methods": {}}
+    for m in methods:
+        h = np.asarray(hits[m], bool)
+        out["methods"][m] = {
+            "share": float(h.mean()) if len(h) else float("nan"), "attacker_first": int(h.sum()),
+            "by_class": {CLASS_NAMES[c]: (float(h[y == c].mean()) if (y == c).any() else float("nan"))
+                         for c in range(len(CLASS_NAMES))}}
+    return out

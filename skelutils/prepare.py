@@ -2,7 +2,7 @@
 
 The path from a parsed file to a model input is a chain of named, documented steps::
 
-    Skeleton --select_actors--> (F, 2, 25, 3) --trim/center/align_view/resample--> (T, 2, 25, 3)
+    Skeleton --select_actors--> (F', 2, 25, 3) --trim/center/align_view/resample--> (T, 2, 25, 3)
     prepare_sequences(list of (F_i, 2, 25, 3)) --> float32 (N, M=2, T, V=25, C=3)
     to_motion((N, M, T, V, C)) --> per-frame displacements, same shape
 
@@ -19,18 +19,26 @@ import numpy as np
 
 from skelutils.ntu import NUM_JOINTS, Skeleton
 
-#: Allowed values of the ``method`` argument of :func:`select_actors`.
-ACTOR_METHODS = ("motion", "first")
+#: Allowed values of the ``method`` argument of :func:`select_actors` (the first is the default).
+ACTOR_METHODS = ("ctrgcn_first", "ctrgcn", "motion", "first")
+#: The default actor selection: the NTU denoising of SGN / CTR-GCN, persons in order of appearance.
+DEFAULT_ACTOR_METHOD = "ctrgcn_first"
 #: Allowed values of the ``method`` argument of :func:`resample`.
 RESAMPLE_METHODS = ("uniform", "pad", "random", "loop")
 #: Allowed values of the ``mode`` argument of :func:`center`.
-CENTER_MODES = ("hip0", "none")
+CENTER_MODES = ("hip0", "spinemid0", "none")
 
-#: Bodies tracked in fewer frames than this are treated as noise by ``select_actors``
-#: (the threshold of the NTU denoising of Zhang et al., View Adaptive networks, 2019).
+#: Noise length of the NTU denoising (``noise_len_thres`` of ``get_raw_denoised_data.py`` in the
+#: SGN / CTR-GCN repositories): ``"ctrgcn"`` drops bodies tracked in this many frames or fewer;
+#: ``"motion"`` drops bodies tracked in fewer frames than this.
 NOISE_LEN_FRAMES = 11
-#: SpineBase, HipLeft, HipRight (0-based Kinect v2 joints).
-SPINE_BASE, HIP_LEFT, HIP_RIGHT = 0, 12, 16
+#: A frame of a body is noisy when its x spread exceeds this share of its y spread
+#: (``noise_spr_thres1``: a "body" wider than tall is a chair, a coat or a reflection).
+NOISE_SPREAD_XY = 0.8
+#: ``"ctrgcn"`` drops a body when this share of its frames or more is noisy (``noise_spr_thres2``).
+NOISE_SPREAD_FRAMES = 0.69754
+#: SpineBase, SpineMid, HipLeft, HipRight (0-based Kinect v2 joints).
+SPINE_BASE, SPINE_MID, HIP_LEFT, HIP_RIGHT = 0, 1, 12, 16
 
 
 def _check_choice(value, allowed: Sequence[str], what: str) -> None:
@@ -59,19 +67,111 @@ def _body_present(seq: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 def _body_motion(xyz: np.ndarray, present: np.ndarray) -> float:
-    """Total variance over time of one body's joints (summed over joints and xyz), present frames only."""
+    """Per-joint variance over time of one body (summed over joints and xyz), present frames only."""
     pts = xyz[present]
     if len(pts) < 2:
         return 0.0
     return float(np.var(pts.astype(np.float64), axis=0).sum())
 
 
-def actor_slots(skel: Skeleton, method: str = "motion") -> list[list[int]]:
+def body_motion(xyz: np.ndarray) -> float:
+    """The motion of one body as the NTU denoising measures it.
+
+    The variance of x, of y and of z over all (frame, joint) points of the body, summed:
+    ``np.var(xyz.reshape(-1, 3), axis=0).sum()``. It grows with the body's spatial extent
+    as well as with its movement (a tall person who stands still scores more than a small
+    static blob).
+
+    Args:
+        xyz: (F, 25, 3) metres, the frames in which the body is present.
+
+    Returns:
+        Square metres; 0.0 for a body with no frame.
+    """
+    pts = np.asarray(xyz, np.float64).reshape(-1, 3)
+    return float(np.var(pts, axis=0).sum()) if len(pts) else 0.0
+
+
+def spread_valid_frames(xyz: np.ndarray) -> np.ndarray:
+    """bool (F,): frames in which a body is not wider than tall (the spread test of the NTU denoising).
+
+    A frame is valid when ``max(x) - min(x) <= NOISE_SPREAD_XY * (max(y) - min(y))`` over the
+    25 joints.
+
+    Args:
+        xyz: (F, 25, 3) metres, the frames in which the body is present.
+    """
+    xyz = np.asarray(xyz, np.float32)
+    x, y = xyz[..., 0], xyz[..., 1]
+    return (x.max(axis=-1) - x.min(axis=-1)) <= np.float32(NOISE_SPREAD_XY) * (y.max(axis=-1) - y.min(axis=-1))
+
+
+def denoise_bodies(skel: Skeleton) -> list[int]:
+    """The body slots kept by the NTU denoising of SGN / CTR-GCN, largest motion first.
+
+    Steps, in the reference's order (``get_raw_denoised_data.py``):
+
+    1. length: bodies tracked in ``NOISE_LEN_FRAMES`` (11) frames or fewer are dropped; if no
+       body is tracked longer, the longest ones are kept.
+    2. spread: while two or more bodies remain, each body in order of first appearance is
+       tested with :func:`spread_valid_frames`; it is dropped when the share of its noisy frames
+       is ``NOISE_SPREAD_FRAMES`` (0.69754) or more (the last remaining body is never dropped);
+       otherwise its motion becomes the smaller of its motion and the motion of its valid frames.
+    3. motion: the remaining bodies are ranked by :func:`body_motion`, largest first (ties in
+       order of first appearance).
+
+    A file with one body slot is returned as is.
+
+    Args:
+        skel: a parsed sample, ``xyz`` float32 (F, B, 25, 3), ``present`` bool (F, B).
+
+    Returns:
+        Kept slot indices, largest motion first.
+    """
+    n_bodies = skel.n_bodies
+    if n_bodies <= 1:
+        return list(range(n_bodies))
+    xyz = np.asarray(skel.xyz, np.float32)
+    present = np.asarray(skel.present, bool)
+    length = present.sum(axis=0)
+    motion = {b: body_motion(xyz[present[:, b], b]) for b in range(n_bodies)}
+    kept = [b for b in range(n_bodies) if length[b] > NOISE_LEN_FRAMES]
+    if not kept:
+        kept = [b for b in range(n_bodies) if length[b] == length.max()]
+    for b in list(kept):
+        if len(kept) == 1:
+            break
+        pts = xyz[present[:, b], b]
+        valid = spread_valid_frames(pts)
+        n_noise = int((~valid).sum())
+        if n_noise == 0:
+            continue
+        if n_noise / len(valid) >= NOISE_SPREAD_FRAMES:
+            kept.remove(b)
+        else:
+            motion[b] = min(motion[b], body_motion(pts[valid]))
+    return sorted(kept, key=lambda b: (-motion[b], b))
+
+
+def _assign(order: Sequence[int], present: np.ndarray) -> list[list[int]]:
+    """Walk down ``order``: a body joins actor 0 if it shares no frame with it, else actor 1, else none."""
+    actors: list[list[int]] = [[], []]
+    frames = [np.zeros(len(present), bool), np.zeros(len(present), bool)]
+    for b in order:
+        for a in (0, 1):
+            if not np.any(frames[a] & present[:, b]):
+                actors[a].append(b)
+                frames[a] |= present[:, b]
+                break
+    return actors
+
+
+def actor_slots(skel: Skeleton, method: str = DEFAULT_ACTOR_METHOD) -> list[list[int]]:
     """Which body slots of ``skel`` make up the two actors.
 
     Args:
         skel: a parsed sample with ``B`` body slots (in order of first appearance).
-        method: ``"motion"`` (default) or ``"first"``; see :func:`select_actors`.
+        method: one of ``ACTOR_METHODS`` (default ``"ctrgcn_first"``); see :func:`select_actors`.
 
     Returns:
         Two lists of body-slot indices, actor 0 first. An actor may be made of several
@@ -84,67 +184,99 @@ def actor_slots(skel: Skeleton, method: str = "motion") -> list[list[int]]:
         return [[b] for b in range(min(n_bodies, 2))] + [[] for _ in range(2 - min(n_bodies, 2))]
 
     present = np.asarray(skel.present, bool)
+    if method in ("ctrgcn_first", "ctrgcn"):
+        actors = _assign(denoise_bodies(skel), present)
+        if method == "ctrgcn_first":
+            actors = _by_first_appearance(actors, present)
+        return [sorted(a) for a in actors]
+
     length = present.sum(axis=0)                                       # frames per slot
     min_len = min(NOISE_LEN_FRAMES, int(length.max()))
     motion = np.array([_body_motion(skel.xyz[:, b], present[:, b]) for b in range(n_bodies)])
-    # Long-enough bodies first, then by motion (largest first), then by slot (stable ties).
-    order = sorted(range(n_bodies), key=lambda b: (length[b] < min_len, -motion[b], b))
-
-    actors: list[list[int]] = [[], []]
-    frames = [np.zeros(skel.n_frames, bool), np.zeros(skel.n_frames, bool)]
-    for b in order:
-        if length[b] < min_len:
-            continue                                                   # a short body: noise
-        for a in (0, 1):
-            if not np.any(frames[a] & present[:, b]):
-                actors[a].append(b)
-                frames[a] |= present[:, b]
-                break
-
-    def first_seen(a: int) -> tuple[int, int]:
-        # (first frame, first slot): slots are numbered in order of first appearance in the file
-        if not frames[a].any():
-            return (skel.n_frames, n_bodies)
-        return (int(np.argmax(frames[a])), min(actors[a]))
-
-    if first_seen(1) < first_seen(0):
-        actors = [actors[1], actors[0]]
-    return [sorted(a) for a in actors]
+    # Long-enough bodies only, by motion (largest first), then by slot (stable ties).
+    order = [b for b in sorted(range(n_bodies), key=lambda b: (-motion[b], b)) if length[b] >= min_len]
+    return [sorted(a) for a in _by_first_appearance(_assign(order, present), present)]
 
 
-def select_actors(skel: Skeleton, method: str = "motion") -> np.ndarray:
-    """The two main actors of a sample, as a float32 array (F, 2, 25, 3).
+def _by_first_appearance(actors: list[list[int]], present: np.ndarray) -> list[list[int]]:
+    """The two actors ordered by their first frame, ties by their first body slot (file order)."""
+    n_frames, n_bodies = present.shape
+
+    def first_seen(bodies: list[int]) -> tuple[int, int]:
+        frames = present[:, bodies].any(axis=1)
+        if not frames.any():
+            return (n_frames, n_bodies)
+        return (int(np.argmax(frames)), min(bodies))
+
+    return [actors[1], actors[0]] if first_seen(actors[1]) < first_seen(actors[0]) else actors
+
+
+def drops_empty_frames(method: str) -> bool:
+    """Whether the actor selection ``method`` removes the frames in which neither actor is present."""
+    _check_choice(method, ACTOR_METHODS, "method")
+    return method in ("ctrgcn_first", "ctrgcn")
+
+
+def select_actors(skel: Skeleton, method: str = DEFAULT_ACTOR_METHOD) -> np.ndarray:
+    """The two main actors of a sample, as a float32 array (F', 2, 25, 3).
 
     Files may hold more than two body slots: the Kinect tracker sometimes reports a
     noise body (a chair, a coat, a reflection) or gives a person a new tracking id
     mid-sequence. Methods:
 
-    - ``"motion"`` (default; the common NTU denoising of Zhang et al., *View Adaptive
-      Neural Networks*, 2019, also used by CTR-GCN): bodies tracked in fewer than
-      ``NOISE_LEN_FRAMES`` (11) frames are dropped as noise (unless no body is tracked that
-      long: then the longest ones are kept); the others are ranked by their total
-      joint variance over time (the larger, the more the body moves and spreads, the
-      more likely a person). Walking down that ranking, a body joins actor 0 if it shares
-      no frame with actor 0, else actor 1 if it shares no frame with actor 1, else it is
-      dropped as noise; so a person whose tracking id changed is stitched back together.
-      (The original's extra "x-spread > 0.8 y-spread" filter is not applied.)
-    - ``"first"``: the first two body slots, no denoising.
-
-    The two actors are then ordered by first appearance (the earlier one is person 0; when
-    both enter in the same frame, the one holding the earlier body slot of the file).
+    - ``"ctrgcn"``: the NTU denoising most published results use (SGN, CTR-GCN:
+      ``get_raw_denoised_data.py``), see :func:`denoise_bodies`: bodies of 11 frames or fewer
+      are dropped, then bodies that are mostly wider than tall, then the rest is ranked by
+      :func:`body_motion` (variance over all (frame, joint) points). Walking down that
+      ranking, a body joins actor 0 if it shares no frame with actor 0, else actor 1 if it
+      shares no frame with actor 1, else it is dropped; so the body with the largest motion
+      is in person 0 (the field's "actor 1") and a person whose tracking id changed is
+      stitched back together. Frames in which neither actor is present are then removed
+      (the file's frames with no body, and frames holding only noise bodies), so
+      ``F' <= F``.
+    - ``"ctrgcn_first"`` (default): the same bodies and frames as ``"ctrgcn"``, with the two
+      actors ordered by first appearance instead of by motion (the earlier one is person 0;
+      when both enter in the same frame, the one holding the earlier body slot of the file).
+      The largest motion is not always the attacker's (a receiver who recoils or raises the
+      hands can move more than an attacker who holds an aim), while the models and the GAN
+      read person 0 as the one who acts; on the
+      simulator, which writes the attacker's body first, this order puts the attacker in
+      person 0 in every sample (see :func:`skelutils.dataset.actor_order_share`).
+    - ``"motion"``: the companion's earlier selection: bodies tracked in fewer than 11 frames
+      are dropped (unless no body is tracked that long: then the longest ones are kept), the
+      others ranked by the per-joint variance over time summed over joints and xyz, no spread
+      test; the same stitching; the two actors are then ordered by first appearance (the
+      earlier one is person 0; when both enter in the same frame, the one holding the earlier
+      body slot of the file). Keeps every frame of the file (``F' = F``).
+    - ``"first"``: the first two body slots, no denoising; keeps every frame.
 
     Args:
         skel: a parsed sample, ``xyz`` float32 (F, B, 25, 3) metres.
-        method: ``"motion"`` or ``"first"``.
+        method: one of ``ACTOR_METHODS``.
 
     Returns:
-        float32 (F, 2, 25, 3), metres; zeros where a person is absent (all zeros for
-        person 1 when the file holds one body, all zeros when it holds none).
+        float32 (F', 2, 25, 3), metres; zeros where a person is absent (all zeros for
+        person 1 when the file holds one body; when it holds none: no frame with the
+        ``"ctrgcn"`` methods, all zeros with the others).
 
     Raises:
         ValueError: unknown ``method``.
     """
-    return actors_from_slots(skel, actor_slots(skel, method))
+    seq = actors_from_slots(skel, actor_slots(skel, method))
+    return drop_empty_frames(seq) if drops_empty_frames(method) else seq
+
+
+def drop_empty_frames(seq) -> np.ndarray:
+    """Remove every frame in which no person is present (not only leading and trailing ones).
+
+    Args:
+        seq: (F, M, 25, 3).
+
+    Returns:
+        float32 (F', M, 25, 3), F' <= F, the remaining frames in their order.
+    """
+    seq = _as_seq(seq)
+    return seq[_body_present(seq).any(axis=1)]
 
 
 def actors_from_slots(skel: Skeleton, slots: Sequence[Sequence[int]]) -> np.ndarray:
@@ -269,17 +401,24 @@ def resample(seq, frames: int, method: str = "uniform", rng=None, trim: bool = T
 # spatial steps
 # ---------------------------------------------------------------------------------------------
 
-def _origin(seq: np.ndarray) -> np.ndarray | None:
-    """Person 0's SpineBase in its first present frame (person 1's if person 0 never appears)."""
+def _origin(seq: np.ndarray, joint: int = SPINE_BASE) -> np.ndarray | None:
+    """Person 0's ``joint`` in its first present frame (person 1's if person 0 never appears)."""
     pres = _body_present(seq)
     for m in range(seq.shape[1]):
         if pres[:, m].any():
-            return seq[int(np.argmax(pres[:, m])), m, SPINE_BASE].copy()
+            return seq[int(np.argmax(pres[:, m])), m, joint].copy()
     return None
 
 
 def center(x, mode: str = "hip0") -> np.ndarray:
-    """Translate so that person 0's SpineBase (hip centre, joint 0) in the first frame is the origin.
+    """Translate so that a joint of person 0 in its first frame is the origin.
+
+    Modes:
+
+    - ``"hip0"`` (default): SpineBase (hip centre, joint 0).
+    - ``"spinemid0"``: SpineMid (middle of the spine, joint 1), the origin of the NTU
+      preparation of SGN / CTR-GCN (``seq_transformation.py``) and of PySKL.
+    - ``"none"``: a float32 copy, unchanged.
 
     The first frame is the first one in which person 0 is present (if person 0 never
     appears, person 1's first frame is used; with nobody present the input is returned).
@@ -288,7 +427,7 @@ def center(x, mode: str = "hip0") -> np.ndarray:
 
     Args:
         x: one sequence (T, M, 25, 3), or a batch (N, M, T, 25, 3) centred sample by sample.
-        mode: ``"hip0"`` (default) or ``"none"`` (a float32 copy, unchanged).
+        mode: one of ``CENTER_MODES``.
 
     Returns:
         float32 array of the input's shape, metres.
@@ -304,7 +443,7 @@ def center(x, mode: str = "hip0") -> np.ndarray:
     seq = _as_seq(x, "x").copy()
     if mode == "none":
         return seq
-    origin = _origin(seq)
+    origin = _origin(seq, SPINE_MID if mode == "spinemid0" else SPINE_BASE)
     if origin is None:
         return seq
     pres = _body_present(seq)
@@ -429,7 +568,8 @@ def prepare_sequences(seqs, frames: int = 64, resample: str = "uniform", center:
         seqs: list of N arrays (F_i, 2, 25, 3), metres, zeros where a person is absent.
         frames: T (default 64, the companion's canonical length; 100 for the RRN baseline).
         resample: ``"uniform"`` (default), ``"pad"``, ``"random"`` or ``"loop"``.
-        center: ``"hip0"`` (default) or ``"none"``.
+        center: ``"hip0"`` (default, person 0's SpineBase), ``"spinemid0"`` (its SpineMid, as
+            SGN / CTR-GCN) or ``"none"``; see :func:`center`.
         align: rotate each sample to the hip-parallel-to-x view (default False).
         rng: numpy Generator or int seed used by ``resample="random"``; ``None`` means
             seed 0. One generator is shared by all sequences, in order.

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 import skelutils.ntu as ntu
-from skelutils.__main__ import main
+from skelutils.__main__ import EXIT_BAD_FOLDER, EXIT_USAGE, main
 from skelutils.dataset import (
-    build_dataset, class_counts, load_dataset, load_or_scan, scan_folder,
+    actor_order_share, build_dataset, cache_key, cache_path, class_counts, list_skeleton_files, load_dataset,
+    load_or_scan, official_missing_skeletons, scan_folder, scan_summary,
 )
+from skelutils.prepare import ACTOR_METHODS
 from skelutils.ntu import Skeleton, write_skeleton
 
 GOOD = ["S001C001P001R001A050", "S001C002P002R001A051", "S018C003P008R002A106", "S020C001P003R001A110"]
@@ -20,7 +22,8 @@ GOOD = ["S001C001P001R001A050", "S001C002P002R001A051", "S018C003P008R002A106", 
 def _sample(seed, frames=12, bodies=2):
     rng = np.random.default_rng(seed)
     s = Skeleton.empty_like(frames, bodies)
-    s.xyz[:] = rng.normal(0, 0.3, s.xyz.shape).astype(np.float32) + np.array([0, 0, 3], np.float32)
+    # taller than wide, like a person (the spread test of the default denoising keeps it)
+    s.xyz[:] = rng.normal(0, [0.05, 0.4, 0.1], s.xyz.shape).astype(np.float32) + np.array([0, 0, 3], np.float32)
     s.present[:] = True
     return s
 
@@ -166,8 +169,87 @@ def test_check_exits_1_without_usable_classes(tmp_path, capsys):
     assert "NO USABLE SAMPLES" in capsys.readouterr().out
 
 
-def test_check_exits_2_for_a_missing_folder(tmp_path):
+def test_check_exits_3_for_a_missing_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "skelutils", "check", str(tmp_path / "missing")],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2
+    assert proc.returncode == EXIT_BAD_FOLDER == 3
     assert "does not exist" in proc.stderr and "missing" in proc.stderr
+
+
+def test_check_workers_0_is_a_usage_error_not_a_bad_folder(raw, capsys):
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(SystemExit) as exc:
+            main(["check", str(raw), "--workers", bad, "--quiet"])
+        assert exc.value.code == EXIT_USAGE != EXIT_BAD_FOLDER
+        assert "--workers" in capsys.readouterr().err
+
+
+def test_build_dataset_on_a_folder_without_samples_says_what_it_saw(tmp_path):
+    d = tmp_path / "wrong"
+    write_skeleton(d / "S001C001P001R001A001.skeleton", _sample(1))               # another action
+    write_skeleton(d / "S001C001P001R001A050.skeleton", Skeleton.empty_like(5, 0))  # punch/slap, empty
+    (d / "readme.skeleton").write_text("x\n")
+    with pytest.raises(ValueError) as exc:
+        build_dataset(d, None, "ntu", workers=1, progress=False)
+    msg = str(exc.value)
+    assert "3 '.skeleton' file(s)" in msg and "1 of other NTU actions" in msg and "1 not named" in msg
+    assert "A050 punch/slap: 1 (1 without a skeleton" in msg and "python -m skelutils check" in msg
+    (tmp_path / "none").mkdir()
+    with pytest.raises(ValueError, match=r"Saw 0 '\.skeleton' file.*python -m skelutils check"):
+        build_dataset(tmp_path / "none", tmp_path / "cache", "ntu", workers=1, progress=False)
+
+
+def test_official_missing_lists_and_check_report(tmp_path, capsys):
+    off = official_missing_skeletons()
+    assert len(off["ntu60"]) == 302 and len(off["ntu120"]) == 535 and set(off["ntu60"]) <= set(off["ntu120"])
+    assert all(ntu.parse_sample_name(n) for n in off["ntu120"])
+    d = tmp_path / "raw"
+    listed_empty, listed_readable = "S006C002P016R001A051", "S029C003P051R002A110"   # both on the list
+    assert {listed_empty, listed_readable} <= set(off["ntu120"])
+    write_skeleton(d / f"{listed_empty}.skeleton", Skeleton.empty_like(5, 0))
+    write_skeleton(d / f"{listed_readable}.skeleton", _sample(2, frames=20))
+    write_skeleton(d / "S001C001P001R001A052.skeleton", Skeleton.empty_like(5, 0))   # empty, not listed
+    rep = scan_summary(scan_folder(d, workers=1, progress=False))["official_missing"]
+    assert rep["listed_present"] == sorted([listed_empty, listed_readable])
+    assert rep["listed_present_empty"] == [listed_empty] and rep["listed_present_usable"] == [listed_readable]
+    assert rep["empty_not_listed"] == ["S001C001P001R001A052"]
+    assert rep["listed"] == sum(ntu.parse_sample_name(n).action in ntu.ACTION_IDS for n in off["ntu120"])
+    assert main(["check", str(d), "--workers", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "empty here but not on the list: 1" in out and listed_readable in out
+
+
+def test_cache_key_and_path_change_with_the_actor_method(raw, tmp_path):
+    listing = list_skeleton_files(raw)
+    keys = {m: cache_key(listing, ntu.ACTION_IDS, m) for m in ACTOR_METHODS}
+    paths = {m: cache_path(raw, tmp_path, ntu.ACTION_IDS, m) for m in ACTOR_METHODS}
+    assert len(set(keys.values())) == len(ACTOR_METHODS) and len(set(paths.values())) == len(ACTOR_METHODS)
+    a = load_or_scan(raw, tmp_path, actor_method="ctrgcn", workers=1, progress=False)
+    b = load_or_scan(raw, tmp_path, actor_method="motion", workers=1, progress=False)
+    assert not a.from_cache and not b.from_cache and (a.actor_method, b.actor_method) == ("ctrgcn", "motion")
+    assert load_or_scan(raw, tmp_path, actor_method="ctrgcn", workers=1, progress=False).from_cache
+
+
+def test_default_scan_removes_frames_without_a_body(tmp_path):
+    s = _sample(5, frames=20)
+    s.present[8:11] = False                       # a gap with nobody in the middle of the sample
+    s.xyz[8:11] = 0
+    write_skeleton(tmp_path / "S001C001P001R001A050.skeleton", s)
+    default = scan_folder(tmp_path, workers=1, progress=False)
+    old = scan_folder(tmp_path, workers=1, progress=False, actor_method="motion")
+    assert default.actor_method == "ctrgcn_first" and default.n_frames[0] == 20
+    assert default.sequences[0].shape[0] == 17 and old.sequences[0].shape[0] == 20
+    assert np.any(default.sequences[0] != 0, axis=(2, 3)).all()
+
+
+def test_actor_order_share_on_the_simulator(tmp_path):
+    from skelutils.simulate import simulate_dataset
+    simulate_dataset(tmp_path, seed=3, performers=(1, 2), actions=(50, 110), replications=(1,), progress=False)
+    r = actor_order_share(tmp_path, seed=3)
+    assert r["n_samples"] >= 10 and set(r["methods"]) == set(ACTOR_METHODS)
+    for m, v in r["methods"].items():
+        assert 0.0 <= v["share"] <= 1.0 and v["attacker_first"] == round(v["share"] * r["n_samples"])
+    # the simulator writes the attacker's body first, so order of appearance finds it every time
+    assert r["methods"]["ctrgcn_first"]["share"] == 1.0 and r["methods"]["first"]["share"] == 1.0
+    with pytest.raises(ValueError, match="seed"):
+        actor_order_share(tmp_path, seed=4)

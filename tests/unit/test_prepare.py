@@ -4,7 +4,9 @@ import pytest
 
 from skelutils.ntu import Skeleton
 from skelutils.prepare import (
-    align_view, center, prepare_sequences, resample, select_actors, to_motion, trim_empty,
+    DEFAULT_ACTOR_METHOD, NOISE_LEN_FRAMES, SPINE_MID, actor_slots, align_view, body_motion, center,
+    denoise_bodies, drop_empty_frames, prepare_sequences, resample, select_actors, spread_valid_frames, to_motion,
+    trim_empty,
 )
 
 
@@ -88,6 +90,79 @@ def test_one_body_gives_zero_second_person_and_no_body_gives_zeros():
     assert not select_actors(Skeleton.empty_like(5, 0)).any()
     with pytest.raises(ValueError, match="allowed"):
         select_actors(Skeleton.empty_like(5, 0), "largest")
+
+
+def _tall(rng, n, x0=0.0, amp=0.0):
+    """A person-shaped body (taller than wide) near z=3 m, moving along x with amplitude ``amp``."""
+    base = rng.normal(0, [0.05, 0.45, 0.05], (1, 25, 3)).astype(np.float32) + np.array([x0, 0.0, 3.0], np.float32)
+    t = np.arange(n, dtype=np.float32)
+    move = np.zeros((n, 25, 3), np.float32)
+    move[..., 0] = (amp * np.sin(t / 3.0))[:, None]
+    return base + move
+
+
+def test_default_is_the_ctrgcn_denoising_in_order_of_appearance():
+    assert DEFAULT_ACTOR_METHOD == "ctrgcn_first"
+    rng = np.random.default_rng(10)
+    f, full = 30, np.ones(30, bool)
+    skel = _skel([_tall(rng, f, -0.5, 0.02), _tall(rng, f, 0.5, 0.3)], [full, full])
+    assert actor_slots(skel, "ctrgcn") == [[1], [0]]          # the field: largest motion is person 0
+    assert actor_slots(skel, "ctrgcn_first") == [[0], [1]]    # same bodies, order of appearance
+    assert actor_slots(skel) == [[0], [1]]
+    np.testing.assert_array_equal(select_actors(skel, "ctrgcn")[:, 0], skel.xyz[:, 1])
+
+
+def test_ctrgcn_drops_bodies_of_11_frames_or_fewer():
+    rng = np.random.default_rng(11)
+    f, full = 40, np.ones(40, bool)
+    short = np.zeros(f, bool)
+    short[5:5 + NOISE_LEN_FRAMES] = True                      # exactly 11 frames, moves a lot
+    a, b = _tall(rng, f, -0.5, 0.1), _tall(rng, f, 0.5, 0.1)
+    b_late = np.arange(f) >= 5 + NOISE_LEN_FRAMES             # b is tracked after the short body left
+    skel = _skel([a, _tall(rng, f, 0.5, 0.8), b], [full, short, b_late])
+    assert 1 not in sum(actor_slots(skel, "ctrgcn"), [])
+    assert 1 in sum(actor_slots(skel, "motion"), [])          # the earlier selection drops fewer than 11 only
+    assert denoise_bodies(skel) == sorted([0, 2], key=lambda k: -body_motion(skel.xyz[skel.present[:, k], k]))
+
+
+def test_ctrgcn_spread_test_drops_a_body_wider_than_tall():
+    rng = np.random.default_rng(12)
+    f, full = 40, np.ones(40, bool)
+    wide = rng.normal(0, [1.0, 0.05, 0.1], (f, 25, 3)).astype(np.float32) + np.array([1.5, -0.5, 3.5], np.float32)
+    a, b = _tall(rng, f, -0.5, 0.1), _tall(rng, f, 0.5, 0.1)
+    assert not spread_valid_frames(wide).any() and spread_valid_frames(a).all()
+    skel = _skel([wide, a, b], [full, full, full])
+    assert actor_slots(skel, "ctrgcn_first") == [[1], [2]]
+    assert actor_slots(skel, "motion")[0] == [0]             # no spread test: the wide blob moves most
+    # the last remaining body is never dropped by the spread test
+    assert denoise_bodies(_skel([wide, wide.copy()], [full, full])) in ([0], [1])
+
+
+def test_body_motion_is_the_variance_over_all_frame_joint_points():
+    rng = np.random.default_rng(13)
+    still = np.repeat(_tall(rng, 1), 20, axis=0)               # a body that does not move at all
+    assert body_motion(still) > 0.01                           # its spatial extent counts
+    np.testing.assert_allclose(body_motion(still), np.var(still.reshape(-1, 3).astype(np.float64), 0).sum())
+    moving = _tall(rng, 20, amp=0.5)
+    assert body_motion(moving) > body_motion(moving[:1])
+
+
+def test_ctrgcn_removes_frames_in_which_no_actor_is_present():
+    rng = np.random.default_rng(14)
+    f = 30
+    pres = np.ones(f, bool)
+    pres[10:14] = False                                        # nobody in frames 10-13
+    noise_only = np.zeros(f, bool)
+    noise_only[10:12] = True                                   # a 2-frame ghost in the gap
+    a, b = _tall(rng, f, -0.5, 0.2), _tall(rng, f, 0.5, 0.1)
+    skel = _skel([a, b, _tall(rng, f, 2.0)], [pres, pres, noise_only])
+    out = select_actors(skel)
+    assert out.shape == (f - 4, 2, 25, 3)
+    np.testing.assert_array_equal(out[:, 0], a[pres])
+    assert select_actors(skel, "motion").shape[0] == f        # the earlier selection keeps the timeline
+    x = np.zeros((5, 2, 25, 3), np.float32)
+    x[[0, 3], 1] = 1.0
+    assert drop_empty_frames(x).shape[0] == 2
 
 
 # ----------------------------------------------------------------------------- resample
@@ -209,3 +284,14 @@ def test_prepare_sequences_shape_order_and_centring():
     np.testing.assert_array_equal(r1, r2)
     with pytest.raises(ValueError, match="sequence 1"):
         prepare_sequences([seqs[0], np.zeros((4, 3, 25, 3))], frames=8)
+
+
+def test_center_spinemid0_uses_person0_spinemid_in_its_first_frame():
+    rng = np.random.default_rng(15)
+    x = _seq(rng, 6)
+    x[0, 0] = 0                                                # person 0 enters in frame 1
+    y = center(x, "spinemid0")
+    np.testing.assert_allclose(y[1, 0, SPINE_MID], 0.0, atol=1e-6)
+    np.testing.assert_allclose(y[3, 1] - x[3, 1], -x[1, 0, SPINE_MID][None].repeat(25, 0), atol=1e-6)
+    assert not y[0, 0].any()
+    assert not np.allclose(center(x, "hip0")[1, 0, SPINE_MID], 0.0)
