@@ -10,11 +10,13 @@ within the frame; that costs one dict look-up per body and line.
 
 The script writes ``--files`` realistic samples (60-200 frames, two actors,
 sometimes a noise body, sometimes a missing actor) with
-:func:`skelutils.ntu.write_skeleton` into a temporary folder, reads each with
-both readers in one process, alternating which goes first, checks that they
-agree, and prints the totals and the ratio measured in this run::
+:func:`skelutils.ntu.write_skeleton` into a temporary folder, in the layout of
+the NTU RGB+D download (7 significant digits, CRLF line ends; ``--layout exact``
+writes 9 digits and LF instead), reads each with both readers in one process,
+alternating which goes first, checks that they agree, and prints the totals and
+the ratio measured in this run::
 
-    .venv/bin/python benchmarks/bench_reader.py [--files N] [--seed S]
+    .venv/bin/python benchmarks/bench_reader.py [--files N] [--seed S] [--layout ntu|exact]
 
 Two pairs are timed: the fields the pipeline uses (xyz, presence, body ids;
 ``read_skeleton(fields="xyz")`` against the peer storing only xyz) and every
@@ -33,7 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
-from skelutils.ntu import INFERRED, NUM_JOINTS, TRACKED, Skeleton, read_skeleton, write_skeleton
+from skelutils.ntu import (INFERRED, NTU_DIGITS, NTU_NEWLINE, NUM_JOINTS, TRACKED, Skeleton, read_skeleton,
+                           write_skeleton)
+
+#: ``--layout`` -> (significant digits, line end) of the written files.
+LAYOUTS = {"ntu": (NTU_DIGITS, NTU_NEWLINE), "exact": (9, "\n")}
 
 
 def read_official_style(file_path, save_skelxyz=True, save_rgbxy=True, save_depthxy=True):
@@ -121,10 +127,10 @@ def make_sample(rng: np.random.Generator, n_frames: int) -> Skeleton:
     bone = rng.normal(0, 0.3, (1, n_bodies, NUM_JOINTS, 3))
     s.xyz[:] = base[None] + bone + 0.1 * np.sin(t + rng.uniform(0, 6, (1, n_bodies, NUM_JOINTS, 3)))
     s.depth_xy[:] = 256 + 300 * s.xyz[..., :2] / s.xyz[..., 2:] * [1, -1]
-    s.color_xy[:] = 960 + 1060 * s.xyz[..., :2] / s.xyz[..., 2:] * [1, -1]
+    s.color_xy[:] = 960 + 1060 * (s.xyz[..., :2] + [0.052, 0.0]) / s.xyz[..., 2:] * [1, -1]
     q = rng.normal(0, 1, s.orientation.shape)
     s.orientation[:] = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    s.orientation[..., [3, 4], :] = 0  # Kinect writes zero orientation for some joints
+    s.orientation[..., [3, 15, 19, 21, 22, 23, 24], :] = 0  # Kinect writes 0 0 0 0 for the leaf joints
     s.tracking[:] = np.where(rng.random(s.tracking.shape) < 0.1, INFERRED, TRACKED)
     s.body_info[..., 1:5] = rng.integers(0, 2, (n_frames, n_bodies, 4))
     s.body_info[..., 6:8] = rng.normal(0, 0.1, (n_frames, n_bodies, 2))
@@ -149,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=200, help="number of sample files (default 200)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the generated samples (default 0)")
+    ap.add_argument("--layout", choices=tuple(LAYOUTS), default="ntu",
+                    help="ntu: 7 significant digits and CRLF, as the dataset (default); exact: 9 digits and LF")
     args = ap.parse_args(argv)
+    digits, newline = LAYOUTS[args.layout]
     rng = np.random.default_rng(args.seed)
     pairs = {
         "xyz, presence, body ids": (lambda p: read_official_style(p, True, False, False),
@@ -161,9 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         paths = []
         for i in range(args.files):
             path = Path(tmp) / f"S001C001P{i // 100 + 1:03d}R001A{50 + i % 100:03d}.skeleton"
-            paths.append(write_skeleton(path, make_sample(rng, int(rng.integers(60, 201)))))
-        n_frames = sum(int(p.read_text().split("\n", 1)[0]) for p in paths)
-        print(f"wrote {len(paths)} files, {n_frames} frames, in {time.perf_counter() - t0:.1f} s")
+            paths.append(write_skeleton(path, make_sample(rng, int(rng.integers(60, 201))), digits, newline))
+        n_frames = sum(int(p.read_bytes().split(b"\n", 1)[0]) for p in paths)
+        ending = "CRLF" if newline == "\r\n" else "LF"
+        print(f"wrote {len(paths)} files ({args.layout} layout: {digits} significant digits, {ending}), "
+              f"{n_frames} frames, in {time.perf_counter() - t0:.1f} s")
 
         totals = {name: [0.0, 0.0] for name in pairs}   # wall-clock seconds: official-style, skelutils
         cpu = {name: [0.0, 0.0] for name in pairs}      # CPU seconds of this process
@@ -189,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{c_ref / max(c_fast, 1e-9):>15.1f}x")
     t_ref, t_fast = totals["xyz, presence, body ids"]
     print(f"ratio (official-style / skelutils): {t_ref / t_fast:.1f}x  "
-          f"(xyz, presence, body ids; {len(paths)} files, one process)")
+          f"(xyz, presence, body ids; {len(paths)} files, {args.layout} layout, one process)")
     if bad:
         print(f"readers disagree on {bad} file(s)", file=sys.stderr)
         return 1

@@ -3,9 +3,10 @@
 ``check`` inspects an NTU RGB+D skeleton download before any notebook uses it: which of the
 seven harmful two-person classes are there, how many samples per class and per setup range
 (S001-S017 is in NTU 60 and 120, S018-S032 only in NTU 120), which samples have no skeleton
-or cannot be parsed, and which files are not NTU sample names. Exit status: 0 when at least
-one of the seven classes has a usable sample, 1 when none has, 2 when the folder is missing
-or not a folder.
+or cannot be parsed, which files are not NTU sample names, and how the samples without a
+skeleton compare with the dataset authors' official list. Exit status: 0 when at least one of
+the seven classes has a usable sample, 1 when none has, 2 for a usage error (argparse's code,
+e.g. ``--workers 0``), 3 when the folder is missing or not a folder.
 
 ``simulate`` writes a synthetic NTU-format folder with the companion's simulator.
 """
@@ -15,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_NO_CLASSES, EXIT_BAD_FOLDER = 0, 1, 2
+EXIT_OK, EXIT_NO_CLASSES, EXIT_USAGE, EXIT_BAD_FOLDER = 0, 1, 2, 3
 _LIST_LIMIT = 20
 
 
@@ -53,6 +54,17 @@ def format_report(summary: dict) -> str:
     _print_list("malformed files", [f"{m['name']}: {m['message']}" for m in summary["malformed"]], out)
     _print_list("files that are not NTU sample names (ignored)", summary["not_ntu"], out)
     _print_list("duplicate sample names (later copies ignored)", summary["duplicates"], out)
+    om = summary.get("official_missing")
+    if om:
+        print(f"\nofficial list of samples with missing skeletons ({om['listed']} of these classes listed; "
+              f"{om['source']}):", file=out)
+        print(f"  listed and in this folder: {len(om['listed_present'])} (read as empty: "
+              f"{len(om['listed_present_empty'])}, with a readable skeleton: {len(om['listed_present_usable'])}, "
+              f"malformed: {len(om['listed_present_malformed'])})", file=out)
+        print(f"  empty here but not on the list: {len(om['empty_not_listed'])}", file=out)
+        _print_list("listed samples with a readable skeleton (kept; the field's preparation skips them)",
+                    om["listed_present_usable"], out)
+        _print_list("empty files not on the official list", om["empty_not_listed"], out)
     present = [r for r in summary["classes"] if r["samples"] > 0]
     missing = [r for r in summary["classes"] if r["samples"] == 0]
     if present:
@@ -94,18 +106,24 @@ def cmd_check(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    try:
-        from skelutils.simulate import simulate_dataset_preset
-    except ImportError as e:
-        print(f"error: the simulator is not available ({e})", file=sys.stderr)
-        return EXIT_NO_CLASSES
+    from skelutils.simulate import simulate_dataset_preset
+
     summary = simulate_dataset_preset(args.out_dir, size=args.size, seed=args.seed, workers=args.workers,
                                       progress=not args.quiet)
-    n_files = summary.get("n_files", "?") if isinstance(summary, dict) else "?"
-    n_empty = summary.get("n_empty", "?") if isinstance(summary, dict) else "?"
-    print(f"simulated dataset ({args.size}, seed {args.seed}): {n_files} files ({n_empty} without a skeleton) "
-          f"written to {args.out_dir}")
+    print(f"simulated dataset ({args.size}, seed {args.seed}): {summary['n_files']} files "
+          f"({summary['n_empty']} without a skeleton) written to {args.out_dir}")
     return EXIT_OK
+
+
+def _positive_int(text: str) -> int:
+    """argparse type of ``check --workers``: an integer >= 1 (a usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; pass a number of processes >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: expected at least 1 process (e.g. --workers 1)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,17 +131,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="check an NTU RGB+D skeleton download",
                        description="Check an NTU RGB+D skeleton folder for the seven harmful two-person classes. "
-                                   "Exit 0: at least one class usable; 1: none; 2: bad folder.")
+                                   "Exit 0: at least one class usable; 1: none; 2: usage error; "
+                                   "3: bad folder.")
     c.add_argument("folder", help="folder holding the *.skeleton files (searched recursively)")
-    c.add_argument("--workers", type=int, default=2, help="parallel reader processes (default 2)")
+    c.add_argument("--workers", type=_positive_int, default=2, help="parallel reader processes (>= 1, default 2)")
     c.add_argument("--json", metavar="OUT.json", help="also write the full report as JSON")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_check)
     s = sub.add_parser("simulate", help="write a simulated NTU-format skeleton folder")
     s.add_argument("out_dir", help="folder to write the .skeleton files to")
-    s.add_argument("--size", choices=("smoke", "full"), default="smoke", help="preset size (default smoke)")
+    from skelutils.simulate import PRESETS
+
+    s.add_argument("--size", choices=PRESETS, default="smoke",
+                   help=f"preset size, one of {', '.join(PRESETS)} (see skelutils.simulate.preset_sessions; "
+                        "default smoke)")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    s.add_argument("--workers", type=int, default=2, help="parallel writer processes (default 2)")
+    s.add_argument("--workers", type=_positive_int, default=2, help="parallel writer processes (>= 1, default 2)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_simulate)
     return p
@@ -134,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "workers", 1) < 1:
         print(f"error: --workers {args.workers}: expected at least 1", file=sys.stderr)
-        return EXIT_BAD_FOLDER
+        return EXIT_USAGE
     return args.func(args)
 
 

@@ -168,17 +168,35 @@ class Skeleton:
         )
 
 
-def _fmt(values) -> str:
-    # 9 significant digits: a float32 read back is bit-identical.
-    return " ".join(f"{float(v):.9g}" for v in values)
+#: Significant digits and line end of the files in the NTU RGB+D download, as the Kinect SDK
+#: tool that recorded them wrote (``0.2181153 0.1725972 3.785547 ...``, CRLF line ends).
+#: :func:`write_skeleton` writes 9 digits and ``\n`` by default, with which every float32
+#: value reads back bit-identical.
+NTU_DIGITS, NTU_NEWLINE = 7, "\r\n"
+#: ``newline`` values accepted by :func:`format_skeleton` and :func:`write_skeleton`.
+NEWLINES = ("\n", "\r\n")
 
 
-# One joint line: 11 floats with 9 significant digits, then the tracking state.
-_JOINT_LINE = " ".join(["%.9g"] * 11) + " %d"
+def format_skeleton(skel: Skeleton, digits: int = 9, newline: str = "\n") -> str:
+    """The text of an NTU ``.skeleton`` file holding ``skel`` (see :func:`write_skeleton`).
 
+    Args:
+        skel: the sample.
+        digits: significant digits of every float (1..17, default 9: float32 values read
+            back bit-identical; :data:`NTU_DIGITS` = 7 as in the dataset).
+        newline: ``"\\n"`` (default) or ``"\\r\\n"`` (:data:`NTU_NEWLINE`, as in the dataset).
 
-def format_skeleton(skel: Skeleton) -> str:
-    """The text of an NTU ``.skeleton`` file holding ``skel`` (see :func:`write_skeleton`)."""
+    Raises:
+        ValueError: ``digits`` or ``newline`` not one of the allowed values.
+    """
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or not 1 <= digits <= 17:
+        raise ValueError(f"format_skeleton(digits={digits!r}): expected an integer in 1..17 "
+                         "(9 reads float32 back exactly, 7 is the dataset's own precision)")
+    if newline not in NEWLINES:
+        raise ValueError(f"format_skeleton(newline={newline!r}): allowed values are {NEWLINES}")
+    g = f"%.{int(digits)}g"
+    joint_line = " ".join([g] * 11) + " %d"               # 11 floats, then the tracking state
+    lean = f"{g} {g}"
     joint = np.concatenate([skel.xyz, skel.depth_xy, skel.color_xy, skel.orientation],
                            axis=-1).astype(np.float64)       # (F, B, 25, 11), float32 values exactly
     out = [str(skel.n_frames)]
@@ -186,34 +204,38 @@ def format_skeleton(skel: Skeleton) -> str:
         slots = np.flatnonzero(skel.present[f])
         out.append(str(len(slots)))
         for b in slots:
-            info = skel.body_info[f, b]
-            ints = [int(round(float(v))) for v in info[:6]]
+            info = skel.body_info[f, b].tolist()
+            ints = [int(round(v)) for v in info[:6]]
             out.append(f"{skel.body_ids[b]} " + " ".join(map(str, ints)) + " "
-                       + _fmt(info[6:8]) + f" {int(round(float(info[8])))}")
+                       + lean % (info[6], info[7]) + f" {int(round(info[8]))}")
             out.append(str(NUM_JOINTS))
-            out.extend(_JOINT_LINE % (*row, trk)
+            out.extend(joint_line % (*row, trk)
                        for row, trk in zip(joint[f, b].tolist(), skel.tracking[f, b].tolist()))
-    return "\n".join(out) + "\n"
+    return newline.join(out) + newline
 
 
-def write_skeleton(path: str | os.PathLike, skel: Skeleton) -> Path:
+def write_skeleton(path: str | os.PathLike, skel: Skeleton, digits: int = 9, newline: str = "\n") -> Path:
     """Write ``skel`` as a genuine NTU ``.skeleton`` file, atomically.
 
     Bodies absent in a frame (``present[f, b]`` False) are not written for that
-    frame; the reader gives them back their slot by body id. Floats are written
-    with 9 significant digits, so float32 values read back exactly.
+    frame; the reader gives them back their slot by body id. By default floats
+    are written with 9 significant digits, so float32 values read back exactly;
+    ``digits=NTU_DIGITS, newline=NTU_NEWLINE`` writes the dataset's own layout.
 
     Args:
         path: destination; the name should be an NTU sample name.
         skel: the sample.
+        digits: significant digits of every float, see :func:`format_skeleton`.
+        newline: ``"\\n"`` (default) or ``"\\r\\n"``.
 
     Returns:
         The path written.
     """
+    data = format_skeleton(skel, digits, newline).encode("ascii")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(format_skeleton(skel))
+    tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
 
@@ -446,14 +468,18 @@ def _body_ids(data: bytes, line_start: list[int], id_end: list[int]) -> list[int
         raise _NotCanonical from None
 
 
-def _read_xyz(data: bytes) -> _Parsed:
+def _read_xyz(data: bytes, crlf: bool = False) -> _Parsed:
     """The ``fields="xyz"`` fast path of :func:`_read_vectorised`: no blank is located one by one.
 
-    Only newlines are located. The layout is checked with whole-file byte tests
-    (no control byte but the newlines, no two spaces side by side, no space at
+    Only line ends are located. The layout is checked with whole-file byte tests
+    (no control byte but the line ends, no two spaces side by side, no space at
     the start or end of a line) and a per-line count of spaces; then the three
     tokens x, y, z of each joint line are found from its start, 16 bytes at a
     time. Every line is checked exactly as in the general path.
+
+    Args:
+        data: the file, ending with its line end.
+        crlf: every line ends with ``\\r\\n`` (else with ``\\n``).
 
     Raises:
         _NotCanonical: whatever the general path would reject, and also an x, y
@@ -462,16 +488,23 @@ def _read_xyz(data: bytes) -> _Parsed:
     a = np.frombuffer(data, np.uint8)
     scratch, space = _masks(a.size)                           # full-size masks, reused below
     np.less(a, 32, out=scratch)
-    newline = np.flatnonzero(scratch)                         # every control byte must be a newline
+    ctrl = np.flatnonzero(scratch)                            # every control byte must be a line end
+    if crlf:                                                  # "\r\n" pairs: the "\r" ends the line's text
+        newline, lf = ctrl[0::2], ctrl[1::2]
+        if (ctrl.size == 0 or ctrl.size % 2 or lf[-1] != a.size - 1 or (lf - newline != 1).any()
+                or (a[newline] != 13).any() or (a[lf] != 10).any()):
+            raise _NotCanonical                               # a lone CR or LF, a tab, another control byte
+    else:
+        newline = lf = ctrl
+        if ctrl.size == 0 or ctrl[-1] != a.size - 1 or (a[ctrl] != 10).any():
+            raise _NotCanonical                               # a tab, a lone CR, another control byte
     n_lines = newline.size
-    if n_lines == 0 or newline[-1] != a.size - 1 or (a[newline] != 10).any():
-        raise _NotCanonical                                   # a tab, a lone CR, another control byte
     np.equal(a, 32, out=space)
     if np.logical_and(space[1:], space[:-1], out=scratch[1:]).any():
         raise _NotCanonical                                   # two spaces side by side
     line_start = np.empty(n_lines, np.int64)
     line_start[0] = 0
-    line_start[1:] = newline[:-1] + 1
+    line_start[1:] = lf[:-1] + 1
     if (a[line_start] == 32).any() or (a[newline - 1] == 32).any():
         raise _NotCanonical                                   # a space first or last on a line
     # Spaces per line, counted modulo 256; a line with 256 more than it shows makes the total differ.
@@ -500,13 +533,13 @@ def _read_xyz(data: bytes) -> _Parsed:
     return _Parsed(n_frames, frame, body_id, body_line, joints, None)
 
 
-def _read_vectorised(data: bytes, path: str, want_all: bool) -> _Parsed:
+def _read_vectorised(data: bytes, path: str, want_all: bool, crlf: bool = False) -> _Parsed:
     """Parse a file laid out as the Kinect SDK writes it: single spaces, one record per line.
 
     Only the frame and body counts are walked in Python (one line per frame);
     line boundaries, value counts and every number are handled by numpy.
-    ``data`` must end with a newline. With ``want_all`` False, :func:`_read_xyz`
-    is tried first.
+    ``data`` must end with its line end: ``\\r\\n`` on every line if ``crlf``,
+    else ``\\n``. With ``want_all`` False, :func:`_read_xyz` is tried first.
 
     Raises:
         _NotCanonical: anything else (extra blanks, tabs, a malformed record);
@@ -514,21 +547,34 @@ def _read_vectorised(data: bytes, path: str, want_all: bool) -> _Parsed:
     """
     if not want_all:
         try:
-            return _read_xyz(data)
+            return _read_xyz(data, crlf)
         except _NotCanonical:
             pass                                              # long tokens are read below; the rest fails again
     a = np.frombuffer(data, np.uint8)
     blank = np.flatnonzero(np.less_equal(a, 32, out=_masks(a.size)[0]))  # every whitespace byte
-    is_nl = a[blank] == 10
-    nl_at = np.flatnonzero(is_nl)                            # index into `blank` of each newline
-    # Canonical: no two blanks side by side, no blank first, only ' ' and '\n'.
+    if crlf:
+        # The "\r" of each "\r\n" ends the line's text; the "\n" bytes are set aside.
+        is_lf = a[blank] == 10
+        lf = blank[is_lf]
+        if lf.size == 0 or lf[0] == 0 or lf[-1] != a.size - 1 or (a[lf - 1] != 13).any():
+            raise _NotCanonical                               # a lone LF
+        blank = blank[~is_lf]
+        is_nl = a[blank] == 13
+        if np.count_nonzero(is_nl) != lf.size:
+            raise _NotCanonical                               # a lone CR
+    else:
+        is_nl = a[blank] == 10
+    nl_at = np.flatnonzero(is_nl)                            # index into `blank` of each line end
+    # Canonical: no two blanks side by side, no blank first, only ' ' and the line ends.
     if (blank.size and blank[0] == 0) or (np.diff(blank) == 1).any() or not (a[blank[~is_nl]] == 32).all():
         raise _NotCanonical
     newline = blank[nl_at]
     n_lines = newline.size
     line_start = np.empty(n_lines, np.int64)
     line_start[0] = 0
-    line_start[1:] = newline[:-1] + 1
+    line_start[1:] = newline[:-1] + (2 if crlf else 1)
+    if crlf and n_lines > 1 and (a[line_start[1:]] <= 32).any():
+        raise _NotCanonical                                   # a blank first on a line, or an empty line
     n_spaces = np.diff(nl_at, prepend=-1) - 1                # spaces per line = values per line - 1
     n_frames, frame, body_line, joint_line = _layout(data, a, line_start, newline, n_spaces)
     k = body_line.size
@@ -715,19 +761,21 @@ def read_skeleton(path: str | os.PathLike, fields: str = "all") -> Skeleton:
         raise ValueError(f"read_skeleton(fields={fields!r}): allowed values are {READ_FIELDS}")
     spath = os.fspath(path)
     data = Path(spath).read_bytes()
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")
+    crlf = b"\r\n" in data               # read in place: a copy without the CRs would cost as much again
     want_all = fields == "all"
     if not data or data.isspace():
         p = _read_lines(data, spath, want_all)                # reports the empty file
     else:
-        if data[-1:] != b"\n" or data[-2:-1].isspace():
-            # Trailing blanks change no line number; one final newline keeps the layout regular.
-            data = data.rstrip() + b"\n"
+        end = b"\r\n" if crlf else b"\n"
+        if not data.endswith(end) or data[-len(end) - 1:-len(end)].isspace():
+            # Trailing blanks change no line number; one final line end keeps the layout regular.
+            data = data.rstrip() + end
         try:
-            p = _read_vectorised(data, spath, want_all)
+            p = _read_vectorised(data, spath, want_all, crlf)
         except _NotCanonical:
-            p = _read_lines(data, spath, want_all)
+            p = None
+        if p is None:   # outside the handler: an error names the line, with no internal frames chained
+            p = _read_lines(data.replace(b"\r\n", b"\n") if crlf else data, spath, want_all)
 
     # Slots in order of first appearance, matched by bodyID.
     slot_of: dict[int, int] = {}

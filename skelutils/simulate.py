@@ -31,11 +31,22 @@ files go through the same reader, preparation and models as the real data. It mo
 Coordinates follow the Kinect v2 camera space: metres, right-handed, ``y`` up, ``z`` away from
 the sensor, ``x`` towards the sensor's left, which is the right of Kinect's mirrored image
 (``depthX`` grows with ``x``). Pixels are pinhole projections with Kinect v2-like intrinsics
-(:data:`DEPTH_INTRINSICS`, :data:`COLOR_INTRINSICS`; the colour camera sits
-:data:`COLOR_BASELINE_M` beside the depth camera). Joint orientations are unit quaternions
-(w, x, y, z) turning the y axis onto the bone from the parent joint (the spine direction for
-SpineBase). Real Kinect files write 0 0 0 0 for the seven leaf joints; the simulator writes the
-bone orientation there too.
+(:data:`DEPTH_INTRINSICS`, :data:`COLOR_INTRINSICS`): ``depthX = 256 + 365 x / z``,
+``depthY = 212 - 365 y / z``, ``colorX = 960 + 1060 (x + 0.052) / z`` (the colour camera sits
+:data:`COLOR_BASELINE_M` beside the depth camera), ``colorY = 540 - 1060 y / z``; joints of
+real NTU files lie within a few pixels of these (the principal points differ a little from one
+Kinect to another). Joint orientations are unit quaternions (w, x, y, z) of the joint's bone
+frame in the camera frame, as Kinect v2 gives them: the local y axis along the bone from the
+joint to its child (SpineBase to SpineMid, ShoulderLeft to ElbowLeft, ...), the local z axis as
+close to the person's forward direction as the bone allows, x = y cross z. A person facing the
+camera thus has trunk quaternions near (0, 0, 1, 0), and w takes either sign, as in real files.
+Real Kinect files write 0 0 0 0 for the seven leaf joints (Head, hand tips, thumbs, feet); the
+simulator writes the frame of the bone ending there.
+
+Files are written as the Kinect SDK tool that recorded NTU RGB+D wrote them: floats with
+:data:`FILE_DIGITS` significant digits and :data:`FILE_NEWLINE` line ends; the Skeleton that
+:func:`simulate_sample` returns holds the values rounded the same way, so it equals what
+:func:`skelutils.ntu.read_skeleton` reads back from the file.
 
 Randomness: every sample derives its random streams from ``numpy.random.SeedSequence`` over
 ``seed`` and the sample ids (the motion from the ids without the camera, the sensor noise from
@@ -74,8 +85,13 @@ DEPTH_SIZE = (512, 424)
 #: Colour camera intrinsics (fx, fy, cx, cy) in pixels, image 1920 x 1080.
 COLOR_INTRINSICS = (1060.0, 1060.0, 960.0, 540.0)
 COLOR_SIZE = (1920, 1080)
-#: Offset of the colour camera from the depth camera along x (metres).
+#: Offset of the colour camera from the depth camera along x (metres): the colour camera sees a
+#: joint at ``x + COLOR_BASELINE_M`` (a fit of real NTU joints gives ``colorX = 960 + 1060 (x + 0.052)
+#: / z`` within a pixel).
 COLOR_BASELINE_M = 0.052
+#: Significant digits of the floats and the line end of the simulated files, as in the NTU
+#: RGB+D download (e.g. ``0.2181153 0.1725972 3.785547 277.419 191.8218 ...``, CRLF).
+FILE_DIGITS, FILE_NEWLINE = 7, "\r\n"
 #: Kinect tracking ids are 2**56 plus a counter (e.g. 72057594037931101).
 BODY_ID_BASE = 72057594037927936
 
@@ -96,6 +112,16 @@ _J = {name: i for i, name in enumerate((
 _PARENT = np.zeros(NUM_JOINTS, int)
 for _c, _p in BONES:
     _PARENT[_c] = _p
+# The bone whose frame a joint's orientation gives: from the joint to its main child, or from
+# the parent for the seven leaves (Head, HandTipLeft, ThumbLeft, HandTipRight, ThumbRight, feet).
+_MAIN_CHILD = {"SpineBase": "SpineMid", "SpineMid": "SpineShoulder", "SpineShoulder": "Neck",
+               "Neck": "Head", "ShoulderLeft": "ElbowLeft", "ElbowLeft": "WristLeft",
+               "WristLeft": "HandLeft", "HandLeft": "HandTipLeft", "ShoulderRight": "ElbowRight",
+               "ElbowRight": "WristRight", "WristRight": "HandRight", "HandRight": "HandTipRight",
+               "HipLeft": "KneeLeft", "KneeLeft": "AnkleLeft", "AnkleLeft": "FootLeft",
+               "HipRight": "KneeRight", "KneeRight": "AnkleRight", "AnkleRight": "FootRight"}
+_BONE_FROM = np.array([_J[n] if n in _MAIN_CHILD else _PARENT[_J[n]] for n in _J])
+_BONE_TO = np.array([_J[_MAIN_CHILD[n]] if n in _MAIN_CHILD else _J[n] for n in _J])
 _HANDS = [_J[n] for n in ("HandLeft", "HandRight", "WristLeft", "WristRight")]
 _EXTREMITIES = [_J[n] for n in ("HandTipLeft", "ThumbLeft", "HandTipRight", "ThumbRight")]
 _FEET = [_J[n] for n in ("FootLeft", "FootRight", "AnkleLeft", "AnkleRight")]
@@ -768,24 +794,73 @@ def camera_pose(setup: int, camera: int, seed: int = 0) -> tuple[np.ndarray, np.
 
 
 def _project(xyz, intr, size, baseline=0.0):
+    """Pixels (..., 2) of camera-frame points (..., 3): ``(cx + fx (x + baseline) / z, cy - fy y / z)``."""
     fx, fy, cx, cy = intr
     z = np.maximum(xyz[..., 2], 0.1)
-    uv = np.stack([cx + fx * (xyz[..., 0] - baseline) / z, cy - fy * xyz[..., 1] / z], -1)
+    uv = np.stack([cx + fx * (xyz[..., 0] + baseline) / z, cy - fy * xyz[..., 1] / z], -1)
     return uv
 
 
-def _quat_from_bones(xyz: np.ndarray) -> np.ndarray:
-    """(..., 25, 3) joints -> (..., 25, 4) unit quaternions (w, x, y, z) turning +y onto each bone."""
-    bone = xyz - xyz[..., _PARENT, :]
-    bone[..., 0, :] = xyz[..., _J["SpineMid"], :] - xyz[..., 0, :]
-    d = _unit(bone)
-    y = np.array([0.0, 1.0, 0.0])
-    w = 1.0 + d[..., 1]
-    v = np.cross(np.broadcast_to(y, d.shape), d)
-    q = np.concatenate([w[..., None], v], -1)
-    flip = w < 1e-6
-    q[flip] = (0.0, 1.0, 0.0, 0.0)
+def _quat_from_matrix(r: np.ndarray) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) -> unit quaternions (..., 4) (w, x, y, z).
+
+    Of the two quaternions of a rotation, the one whose largest component is positive
+    (Shepperd's method), so w takes either sign.
+    """
+    m00, m01, m02 = r[..., 0, 0], r[..., 0, 1], r[..., 0, 2]
+    m10, m11, m12 = r[..., 1, 0], r[..., 1, 1], r[..., 1, 2]
+    m20, m21, m22 = r[..., 2, 0], r[..., 2, 1], r[..., 2, 2]
+    lead = np.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22,
+                     1 - m00 - m11 + m22], -1)              # 4 w^2, 4 x^2, 4 y^2, 4 z^2
+    k = np.argmax(lead, -1)
+    s = 2.0 * np.sqrt(np.maximum(np.take_along_axis(lead, k[..., None], -1)[..., 0], 1e-12))
+    cand = np.stack([
+        np.stack([s / 4, (m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s], -1),
+        np.stack([(m21 - m12) / s, s / 4, (m01 + m10) / s, (m02 + m20) / s], -1),
+        np.stack([(m02 - m20) / s, (m01 + m10) / s, s / 4, (m12 + m21) / s], -1),
+        np.stack([(m10 - m01) / s, (m02 + m20) / s, (m12 + m21) / s, s / 4], -1)], -2)
+    q = np.take_along_axis(cand, k[..., None, None], -2)[..., 0, :]
     return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def _orthogonal(v: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The part of ``v`` orthogonal to the unit vectors ``y`` (not normalised)."""
+    return v - np.sum(v * y, -1, keepdims=True) * y
+
+
+def _orientations(xyz: np.ndarray) -> np.ndarray:
+    """(..., 25, 3) joints -> (..., 25, 4) unit quaternions (w, x, y, z) of the Kinect v2 bone frames.
+
+    Local y: along the joint's bone (to its main child; from the parent for a leaf). Local z:
+    the person's forward direction (left cross up, from the shoulders, hips and spine) made
+    orthogonal to y; for a bone pointing nearly forward or backward, y cross left (up for a
+    forward bone, down for a backward one). Local x = y cross z.
+    """
+    y = _unit(xyz[..., _BONE_TO, :] - xyz[..., _BONE_FROM, :])
+    up = _unit(xyz[..., _J["SpineShoulder"], :] - xyz[..., _J["SpineBase"], :])
+    left = _unit(xyz[..., _J["ShoulderLeft"], :] - xyz[..., _J["ShoulderRight"], :]
+                 + xyz[..., _J["HipLeft"], :] - xyz[..., _J["HipRight"], :])
+    fwd = _unit(np.cross(left, up))[..., None, :]
+    z = _orthogonal(np.broadcast_to(fwd, y.shape), y)
+    alt = np.cross(y, np.broadcast_to(left[..., None, :], y.shape))
+    z = np.where(np.linalg.norm(z, axis=-1, keepdims=True) > 0.2, z, alt)
+    # a degenerate body (a noise blob): any direction orthogonal to the bone
+    spare = _orthogonal(np.broadcast_to(np.array([0.0, 0.0, -1.0]), y.shape), y)
+    spare = np.where(np.linalg.norm(spare, axis=-1, keepdims=True) > 0.2, spare, np.cross(y, [1.0, 0.0, 0.0]))
+    z = np.where(np.linalg.norm(z, axis=-1, keepdims=True) > 1e-3, z, spare)
+    z = _unit(_orthogonal(z, y))
+    x = np.cross(y, z)
+    return _quat_from_matrix(np.stack([x, y, z], -1))       # columns: the local axes
+
+
+def _as_written(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to :data:`FILE_DIGITS` significant digits, float32: what the reader gives
+    back for them from a simulated file (-0.0 becomes 0.0)."""
+    v = np.asarray(values, np.float64) + 0.0
+    mag = np.abs(v)
+    exp = np.floor(np.log10(np.where(mag > 0, mag, 1.0)))
+    scale = 10.0 ** (FILE_DIGITS - 1 - exp)
+    return (np.round(v * scale) / scale + 0.0).astype(np.float32)
 
 
 def _smooth_noise(rng, shape, rho, sd):
@@ -873,7 +948,8 @@ def simulate_sample(action: int, setup: int, camera: int, performer: int, replic
 
     Returns:
         Skeleton with ``B >= 2`` body slots (0 when empty), the actor in slot 0 and the receiver
-        in slot 1, ``path`` set to the NTU file name.
+        in slot 1, ``path`` set to the NTU file name; float values rounded to
+        :data:`FILE_DIGITS` significant digits, so they equal what the reader gets from the file.
     """
     _check_id(camera, "camera", 1, 3)
     for name, v in (("empty_fraction", empty_fraction), ("noise_body_fraction", noise_body_fraction),
@@ -956,7 +1032,7 @@ def simulate_sample(action: int, setup: int, camera: int, performer: int, replic
         cxy = np.clip(cxy, 0, np.array(COLOR_SIZE) - 1)
         skel.depth_xy[:, k] = np.where(pres[:, None, None], dxy, 0.0)
         skel.color_xy[:, k] = np.where(pres[:, None, None], cxy, 0.0)
-        q = _quat_from_bones(np.where(pres[:, None, None], xyz, pts[:, 0]))
+        q = _orientations(np.where(pres[:, None, None], xyz, pts[:, 0]))
         skel.orientation[:, k] = np.where(pres[:, None, None], q, 0.0)
         # body line: clippedEdges, hand confidences/states, isRestricted, lean, trackingState 2
         info = np.zeros((n, 9))
@@ -972,6 +1048,8 @@ def simulate_sample(action: int, setup: int, camera: int, performer: int, replic
         info[:, 7] = np.clip(lean_z / 0.5, -1, 1)
         info[:, 8] = TRACKED
         skel.body_info[:, k] = np.where(pres[:, None], info, 0.0)
+    for field in ("xyz", "depth_xy", "color_xy", "orientation", "body_info"):
+        setattr(skel, field, _as_written(getattr(skel, field)))
     return skel
 
 
@@ -985,7 +1063,7 @@ def _write_performance(job) -> list[tuple[str, bool]]:
     done = []
     for cam in cameras:
         skel = simulate_sample(action, setup, cam, performer, replication, seed=seed, performance=perf, **kw)
-        write_skeleton(Path(out_dir) / skel.path, skel)
+        write_skeleton(Path(out_dir) / skel.path, skel, digits=FILE_DIGITS, newline=FILE_NEWLINE)
         done.append((skel.path, skel.n_bodies == 0))
     return done
 

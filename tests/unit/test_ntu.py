@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -235,16 +236,73 @@ def test_decimal_conversion_matches_float():
             ntu._parse_decimals(aa, np.concatenate(([0], bb[:-1] + 1)), bb)
 
 
-def test_agrees_with_the_official_style_reader(tmp_path):
+@pytest.mark.parametrize("layout", ["ntu", "exact"])
+def test_agrees_with_the_official_style_reader(tmp_path, layout):
     bench = _bench()
     rng = np.random.default_rng(5)
+    digits, newline = bench.LAYOUTS[layout]
     for i in range(3):
-        path = write_skeleton(tmp_path / f"S001C001P001R001A05{i}.skeleton", bench.make_sample(rng, 30 + 10 * i))
+        path = write_skeleton(tmp_path / f"S001C001P001R001A05{i}.skeleton", bench.make_sample(rng, 30 + 10 * i),
+                              digits, newline)
         ref = bench.read_official_style(path)
         for fields in ("all", "xyz"):
             got = read_skeleton(path, fields=fields)
             assert bench.agree(got, ref, ("xyz",)) is None
         assert bench.agree(read_skeleton(path), ref, ("xyz", "depth_xy", "color_xy")) is None
+
+
+def test_writer_layouts(tmp_path):
+    s = absent_zeroed(random_skeleton(np.random.default_rng(12), 4, 2))
+    s.xyz[0, 0, 0] = [0.2181153, 0.1725972, 3.785547]
+    s.present[0, 0] = True
+    crlf = write_skeleton(tmp_path / "crlf.skeleton", s, ntu.NTU_DIGITS, ntu.NTU_NEWLINE).read_bytes()
+    lf = write_skeleton(tmp_path / "lf.skeleton", s).read_bytes()
+    assert crlf.count(b"\r\n") == crlf.count(b"\n") == lf.count(b"\n") > 4 and b"\r" not in lf
+    assert b"\r\n0.2181153 0.1725972 3.785547 " in crlf                # the dataset's own spelling
+    mantissas = [re.sub(r"e.*|[-.]", "", t).lstrip("0") for t in re.findall(rb"[-.\deE+]+", crlf)
+                 for t in [t.decode()] if "." in t]
+    assert max(map(len, mantissas)) == 7                                 # 7 significant digits, not more
+    assert max(len(re.sub(r"e.*|[-.]", "", t).lstrip("0")) for t in lf.decode().split() if "." in t) == 9
+    for bad in (dict(digits=0), dict(digits=18), dict(digits=7.0), dict(newline="\r")):
+        with pytest.raises(ValueError, match="digits|newline"):
+            format_skeleton(s, **bad)
+
+
+def test_crlf_files_take_the_fast_path_and_read_as_lf(tmp_path, monkeypatch):
+    """The dataset's own layout (7 digits, CRLF) is read vectorised, in place, to the same arrays as LF."""
+    s = absent_zeroed(random_skeleton(np.random.default_rng(13), 30, 3))
+    paths = {(d, nl): write_skeleton(tmp_path / f"d{d}_{len(nl)}.skeleton", s, d, nl)
+             for d in (7, 9) for nl in ("\n", "\r\n")}
+    want = {k: read_skeleton(p) for k, p in paths.items()}
+
+    def no_fallback(*args, **kwargs):
+        raise AssertionError("the line-by-line reader was used")
+
+    fast_xyz = []
+    read_xyz = ntu._read_xyz
+
+    def counting_read_xyz(data, crlf=False):
+        out = read_xyz(data, crlf)
+        fast_xyz.append(crlf)
+        return out
+
+    monkeypatch.setattr(ntu, "_read_lines", no_fallback)
+    monkeypatch.setattr(ntu, "_read_xyz", counting_read_xyz)
+    for digits in (7, 9):
+        lf, crlf = paths[digits, "\n"], paths[digits, "\r\n"]
+        assert crlf.read_bytes() == lf.read_bytes().replace(b"\n", b"\r\n")
+        assert_same(read_skeleton(crlf), read_skeleton(lf))          # every field, bit for bit
+        assert_same(read_skeleton(crlf), want[digits, "\r\n"])
+        fast_xyz.clear()
+        got = read_skeleton(crlf, fields="xyz")
+        assert fast_xyz == [True]                                    # the xyz fast path, not the general one
+        assert_same(got, read_skeleton(lf, fields="xyz"), ("xyz",))
+    # a file that ends without its last CRLF, or with blank lines, stays on the fast path
+    text = paths[7, "\r\n"].read_bytes()
+    for variant in (text[:-2], text + b"\r\n\r\n  \r\n"):
+        p = tmp_path / "variant.skeleton"
+        p.write_bytes(variant)
+        assert_same(read_skeleton(p), want[7, "\r\n"])
 
 
 # --------------------------------------------------------------------------- malformed files
@@ -307,11 +365,12 @@ MALFORMED = {
 }
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
 @pytest.mark.parametrize("name", sorted(MALFORMED))
-def test_malformed_files_name_path_and_line(tmp_path, name):
+def test_malformed_files_name_path_and_line(tmp_path, name, newline):
     edit, line, words = MALFORMED[name]
     p = tmp_path / NAME
-    p.write_text("\n".join(edit(_good_text())))
+    p.write_bytes(newline.join(edit(_good_text())).encode())
     with pytest.raises(SkeletonFormatError) as ei:
         read_skeleton(p)
     msg = str(ei.value)
@@ -326,7 +385,69 @@ def test_malformed_files_name_path_and_line(tmp_path, name):
     # ... and its fast path hands every malformed layout on (a repeated bodyID is found after parsing)
     if name != "duplicate_body_id":
         with pytest.raises(ntu._NotCanonical):
-            ntu._read_xyz(p.read_bytes().rstrip() + b"\n")
+            ntu._read_xyz(p.read_bytes().rstrip() + newline.encode(), crlf=newline == "\r\n")
+
+
+def _assert_plain_error(exc: SkeletonFormatError) -> None:
+    """Raised by the reader itself: no frame in numpy, no internal exception chained to it."""
+    assert exc.__cause__ is None and (exc.__context__ is None or exc.__suppress_context__)
+    printed = "".join(traceback.format_exception(exc))
+    assert "numpy" not in printed and "_NotCanonical" not in printed, printed
+
+
+def _ntu_layout_file(tmp_path, n_frames=2) -> tuple[Path, bytes]:
+    s = random_skeleton(np.random.default_rng(14), n_frames, 2)
+    s.present[:] = True
+    p = write_skeleton(tmp_path / NAME, s, ntu.NTU_DIGITS, ntu.NTU_NEWLINE)
+    return p, p.read_bytes()
+
+
+def test_truncated_and_garbled_crlf_files_give_a_clear_error(tmp_path):
+    p, data = _ntu_layout_file(tmp_path)
+    lines = data.split(b"\r\n")
+    cases = [
+        # cut in the middle of joint 4 (Head) of the first body, as an interrupted copy leaves it
+        (data[:len(b"\r\n".join(lines[:7])) + 2 + 30], "line 8:",
+         ["joint line (frame 1, body 1, joint 4 Head)", "expected 12 values, got 3"], ("all", "xyz")),
+        # cut after the first frame: the second frame's body count is missing
+        (b"\r\n".join(lines[:2 + 2 * 27]) + b"\r\n", "line 57:", ["ends early", "body count of frame 2"],
+         ("all", "xyz")),
+        # bad numbers in a CRLF file: z of joint 2 (SpineMid) of the first body ...
+        (b"\r\n".join(lines[:5] + [b" ".join(lines[5].split(b" ")[:2] + [b"3.78-5"] + lines[5].split(b" ")[3:])]
+                       + lines[6:]), "line 6:", ["joint line (frame 1, body 1, joint 2 SpineMid)",
+                                                 "z is not a number", "'3.78-5'"], ("all", "xyz")),
+        # ... and values that fields="xyz" does not convert (it checks their count, not their spelling)
+        (b"\r\n".join(lines[:5] + [b" ".join(lines[5].split(b" ")[:5] + [b"1038.2.6"] + lines[5].split(b" ")[6:])]
+                       + lines[6:]), "line 6:", ["colorX is not a number", "'1038.2.6'"], ("all",)),
+        (b"\r\n".join(lines[:2] + [lines[2].replace(b" ", b" x", 1)] + lines[3:]), "line 3:",
+         ["body line (frame 1, body 1 of 2)", "clippedEdges is not a number"], ("all",)),
+    ]
+    for text, line, words, fields_checked in cases:
+        p.write_bytes(text)
+        for fields in fields_checked:
+            with pytest.raises(SkeletonFormatError) as ei:
+                read_skeleton(p, fields=fields)
+            msg = str(ei.value)
+            assert msg.startswith(f"{p}, {line}"), msg
+            for w in words:
+                assert w in msg, (w, msg)
+            assert "extract it again" in msg
+            _assert_plain_error(ei.value)
+
+
+def test_every_truncation_is_reported(tmp_path):
+    """A file cut short either lost only its last line end or fails naming the file and a line."""
+    p, data = _ntu_layout_file(tmp_path)
+    full = read_skeleton(p)
+    for cut in list(range(0, len(data), 41)) + [len(data) - 2, len(data) - 1]:   # cuts at varied offsets within lines
+        p.write_bytes(data[:cut])
+        if data[:cut].rstrip() == data.rstrip():
+            assert_same(read_skeleton(p), full)
+            continue
+        with pytest.raises(SkeletonFormatError) as ei:
+            read_skeleton(p, fields="xyz" if cut % 2 else "all")
+        assert re.match(rf"{re.escape(str(p))}, line \d+: ", str(ei.value)), (cut, str(ei.value))
+        _assert_plain_error(ei.value)
 
 
 def test_crlf_line_numbers_are_unchanged(tmp_path):
