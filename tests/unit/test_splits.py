@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from skelutils.splits import (
-    XSUB_TRAIN_PERFORMERS, make_split, named_splits, parse_split_name, split_name,
+    PERFORMANCE_FIELDS, XSUB_TRAIN_PERFORMERS, make_split, named_splits, parse_split_name,
+    performance_ids, split_name,
 )
 
 SPEC_LIST = ("1 2 4 5 8 9 13 14 15 16 17 18 19 25 27 28 31 34 35 38 45 46 47 49 50 52 53 54 55 56 57 58 59 "
@@ -14,6 +15,89 @@ def _meta(n=2000, seed=0):
     rng = np.random.default_rng(seed)
     return {"performer": rng.integers(1, 107, n), "camera": rng.integers(1, 4, n),
             "setup": rng.integers(1, 33, n), "action": rng.choice([50, 51, 52, 106, 107, 108, 110], n)}
+
+
+ACTIONS = (50, 51, 52, 106, 107, 108, 110)
+
+
+def _ntu_meta(seed=0, setups=range(1, 33), performers_per_setup=4, drop=0.02):
+    """NTU-like metadata: each setup has its performers, each performs every action twice
+    (replications 1, 2), each performance is filmed by cameras 1-3; a few clips are missing
+    (NTU's samples without a skeleton) and the rows are shuffled."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in setups:
+        for p in rng.choice(np.arange(1, 107), size=performers_per_setup, replace=False):
+            for a in ACTIONS:
+                for r in (1, 2):
+                    for c in (1, 2, 3):
+                        rows.append((s, c, p, r, a))
+    rows = np.array(rows, np.int64)
+    rows = rows[rng.random(len(rows)) >= drop]
+    rows = rows[rng.permutation(len(rows))]
+    return dict(zip(("setup", "camera", "performer", "replication", "action"), rows.T))
+
+
+def _performances(meta, idx):
+    return {tuple(int(meta[f][i]) for f in PERFORMANCE_FIELDS) for i in idx}
+
+
+@pytest.mark.parametrize("protocol", ["xsub", "xview", "xset"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_no_performance_is_on_both_sides(protocol, seed):
+    meta = _ntu_meta(seed=seed)
+    sp = make_split(meta, protocol, val_fraction=0.1, seed=seed)
+    train, val, test = (_performances(meta, sp[k]) for k in ("train", "val", "test"))
+    assert len(val) > 0.05 * len(train | val)
+    assert not train & val                       # the twins of a validation clip are not in train
+    if protocol == "xview":
+        # the protocol itself tests on camera 1 of the training performances (a few clips
+        # are missing, so nearly all of them, not all)
+        assert len((train | val) & test) > 0.9 * len(test)
+    else:
+        assert not (train | val) & test
+    # every clip of a validation performance on the training cameras is in validation
+    cams = {"xview": {2, 3}, "xset": {1, 2, 3}}.get(protocol)
+    if cams:
+        in_val = np.isin(np.arange(len(meta["camera"])), sp["val"])
+        for key in list(val)[:50]:
+            same = np.all([meta[f] == v for f, v in zip(PERFORMANCE_FIELDS, key)], axis=0)
+            assert in_val[same & np.isin(meta["camera"], list(cams))].all()
+
+
+def test_old_per_sample_draw_would_leak_twins():
+    # what the performance grouping guards against: a per-sample draw of 10% of the xview
+    # training clips leaves the other camera's twin of most validation clips in training
+    meta = _ntu_meta()
+    train_side = np.flatnonzero(np.isin(meta["camera"], (2, 3)))
+    val = np.random.default_rng(0).choice(train_side, size=len(train_side) // 10, replace=False)
+    train = np.setdiff1d(train_side, val)
+    shared = _performances(meta, train) & _performances(meta, val)
+    assert len(shared) > 0.8 * len(_performances(meta, val))
+
+
+@pytest.mark.parametrize("protocol", ["xview", "xset"])
+def test_val_is_stratified_by_class_over_performances(protocol):
+    meta = _ntu_meta()
+    sp = make_split(meta, protocol, val_fraction=0.2, seed=4)
+    pid = performance_ids(meta)
+    side = np.concatenate([sp["train"], sp["val"]])
+    for a in ACTIONS:
+        of_a = side[meta["action"][side] == a]
+        n_perf = len(np.unique(pid[of_a]))
+        n_val = len(np.unique(pid[sp["val"][meta["action"][sp["val"]] == a]]))
+        assert n_val == round(0.2 * n_perf)
+
+
+def test_performance_ids():
+    meta = {"setup": np.array([1, 1, 1, 2, 1]), "camera": np.array([1, 2, 3, 1, 1]),
+            "performer": np.array([5, 5, 5, 5, 5]), "replication": np.array([1, 1, 1, 1, 2]),
+            "action": np.array([50, 50, 50, 50, 50])}
+    np.testing.assert_array_equal(performance_ids(meta), [0, 0, 0, 1, 2])
+    # without the fields each sample stands alone
+    np.testing.assert_array_equal(performance_ids({"camera": np.array([1, 2, 3])}, n=3), [0, 1, 2])
+    with pytest.raises(ValueError, match="pass n"):
+        performance_ids({"camera": np.array([1, 2])})
 
 
 def test_xsub_list_is_the_ntu120_csub_list():
@@ -50,16 +134,12 @@ def test_xsub_val_holds_at_least_one_performer_and_zero_fraction_gives_empty_val
     assert len(make_split(meta, "xsub", val_fraction=0.0)["val"]) == 0
 
 
-def test_xview_cameras_and_stratified_val():
+def test_xview_cameras():
     meta = _meta()
     sp = make_split(meta, "xview", val_fraction=0.2, seed=1)
     cam = meta["camera"]
     assert set(cam[sp["test"]]) == {1}
     assert set(cam[sp["train"]]) | set(cam[sp["val"]]) == {2, 3}
-    train_side = np.concatenate([sp["train"], sp["val"]])
-    for a in np.unique(meta["action"]):
-        n_a = int((meta["action"][train_side] == a).sum())
-        assert int((meta["action"][sp["val"]] == a).sum()) == round(0.2 * n_a)
 
 
 def test_xset_even_setups_train():
@@ -71,7 +151,7 @@ def test_xset_even_setups_train():
 
 @pytest.mark.parametrize("protocol", ["xsub", "xview", "xset"])
 def test_deterministic_for_a_seed(protocol):
-    meta = _meta()
+    meta = _ntu_meta()
     a, b = make_split(meta, protocol, seed=7), make_split(meta, protocol, seed=7)
     c = make_split(meta, protocol, seed=8)
     for k in a:
