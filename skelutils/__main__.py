@@ -9,6 +9,15 @@ the seven classes has a usable sample, 1 when none has, 2 for a usage error (arg
 e.g. ``--workers 0``), 3 when the folder is missing or not a folder.
 
 ``simulate`` writes a synthetic NTU-format folder with the companion's simulator.
+
+``train`` trains one recogniser on one split from a profile (``torchrun -m skelutils train``
+launches it on several GPUs).
+
+``watch`` replays a ``.skeleton`` file, a folder of them, a long stream, or frames in the same
+layout from standard input (``-``) through a trained recogniser, as a live monitor
+(``skelutils.stream``): it prints each alert with its time, class and score, then a summary
+with the per-window latency (p50, p95). Exit status 0, 2 for a usage error, 3 when the input
+or the run is missing.
 """
 from __future__ import annotations
 
@@ -115,6 +124,56 @@ def cmd_simulate(args) -> int:
     return EXIT_OK
 
 
+def _profile_of_run(run: Path) -> str | None:
+    """The profile of a run folder ``artifacts/<profile>/runs/...`` (None if the path says nothing)."""
+    parts = run.resolve().parts
+    for i in range(len(parts) - 1, 0, -1):
+        if parts[i] == "runs":
+            return parts[i - 1]
+    return None
+
+
+def cmd_watch(args) -> int:
+    from skelutils import config, stream
+
+    run = Path(args.run)
+    profile = args.profile or _profile_of_run(run) or "smoke"
+    try:
+        cfg = config.load_profile(profile)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}; pass --profile with the profile the run was trained under", file=sys.stderr)
+        return EXIT_BAD_FOLDER
+    try:
+        sources = stream.watch_sources(args.path)
+        model, names, _ = stream.load_run(run)
+        scfg = stream.StreamConfig.from_profile(cfg, window=args.window, stride=args.stride, raise_at=args.threshold,
+                                                clear_below=args.clear, k_on=args.k, precision=args.precision)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_FOLDER
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    prep = stream.Preparation.from_dict(cfg["data"])
+    runner = stream.optimise_model(model, scfg.precision, threads=args.threads)
+    print(f"watching {args.path} with {run} ({len(names)} classes, profile {cfg['name']}, window {scfg.window}, "
+          f"stride {scfg.stride}, alert >= {scfg.raise_at:g} for {scfg.k_on} frames, cleared < {scfg.clear_below:g}, "
+          f"{scfg.precision}, {'as fast as possible' if args.fast else f'{stream.FPS} frames/s'})", flush=True)
+    rep = stream.replay(sources, lambda: stream.OnlineRecogniser(runner, names, prep, scfg), fast=args.fast)
+    lat = rep["latency"]
+    n_alerts = sum(len(r["alerts"]) for r in rep["sources"])
+    lat_text = (f"p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms over {lat['n']} windows "
+                f"(a 30 fps sensor gives {stream.FRAME_BUDGET_MS * scfg.stride:.1f} ms per window at stride "
+                f"{scfg.stride})") if lat["n"] else "no window evaluated"
+    print(f"summary: {len(sources)} source(s), {rep['frames']} frames, {rep['bad_frames']} bad frame(s) skipped, "
+          f"{n_alerts} alert(s); per-window latency {lat_text}; {rep['seconds']:.1f} s")
+    if args.json:
+        config.write_json(args.json, {**rep, "run": str(run), "profile": cfg["name"],
+                                      "config": vars(scfg) if hasattr(scfg, "__dict__") else None})
+        print(f"report written to {args.json}")
+    return EXIT_OK
+
+
 def _positive_int(text: str) -> int:
     """argparse type of ``check --workers``: an integer >= 1 (a usage error otherwise)."""
     try:
@@ -149,6 +208,34 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=_positive_int, default=2, help="parallel writer processes (>= 1, default 2)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_simulate)
+    from skelutils import run as run_cmd
+
+    t = sub.add_parser("train", help="train one recogniser on one split (also under torchrun)",
+                       description="Train one recogniser on one split from a profile and notebook 01's "
+                                   "dataset artifact; torchrun --nproc_per_node=N -m skelutils train ... "
+                                   "runs it on N GPUs.")
+    run_cmd.add_arguments(t)
+    t.set_defaults(func=run_cmd.run_args)
+    w = sub.add_parser("watch", help="replay skeleton frames through a trained recogniser, as a live monitor",
+                       description="Replay a .skeleton file, a folder of them, a long stream, or frames in the "
+                                   ".skeleton layout from standard input (-) at 30 frames/s through a trained "
+                                   "recogniser; print each alert (time, class, score) and the per-window latency. "
+                                   "Settings default to the profile's stream section.")
+    w.add_argument("path", help="a .skeleton file, a folder of them, or - for standard input")
+    w.add_argument("--run", required=True, help="run folder holding best.pt (artifacts/<profile>/runs/<run>) or a "
+                                                "checkpoint file")
+    w.add_argument("--profile", help="profile the run was trained under (default: read from the run's path, "
+                                     "else smoke); gives the preparation and the stream settings")
+    w.add_argument("--fast", action="store_true", help="as fast as possible instead of 30 frames/s")
+    w.add_argument("--window", type=_positive_int, help="frames in the sliding window")
+    w.add_argument("--stride", type=_positive_int, help="evaluate every k-th frame")
+    w.add_argument("--threshold", type=float, help="harmful score that raises an alert (0..1)")
+    w.add_argument("--clear", type=float, help="harmful score below which an alert clears (0..1)")
+    w.add_argument("--k", type=_positive_int, help="frames over the threshold before an alert is raised")
+    w.add_argument("--precision", choices=("fp32", "bf16", "int8"), help="inference precision")
+    w.add_argument("--threads", type=_positive_int, help="torch threads (default: torch's)")
+    w.add_argument("--json", metavar="OUT.json", help="also write alerts and latencies as JSON")
+    w.set_defaults(func=cmd_watch)
     return p
 
 

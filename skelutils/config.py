@@ -1,43 +1,71 @@
 """Paths, profiles and seeding: the one place that says where things live.
 
 A *profile* is a YAML file under ``profiles/`` at the repository root
-(``smoke`` for a laptop CPU and CI, ``full`` for the paper's sizes on a GPU box).
+(``smoke`` for a laptop CPU and CI, ``cpu30`` for a GAN worth measuring in about 30 minutes
+on a CPU, ``full`` for the paper's sizes on a GPU box); the same files ship inside the
+package (``skelutils/profiles/``), so an installed copy finds them outside a checkout.
 Every notebook takes ``PROFILE`` as a papermill parameter and reads its sizes and
 hyperparameters from that file; artifacts go to ``artifacts/<profile>/``.
+:func:`load_profile` checks the file and the notebook's overrides against
+:data:`PROFILE_SCHEMA` (unknown fields, types, allowed values) before anything runs.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
+import difflib
 import hashlib
+import importlib
 import json
+import math
+import numbers
 import os
 import random
+import re
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import yaml
 
-PROFILES = ("smoke", "full")
+#: The profiles committed under ``profiles/`` (and shipped with the package).
+PROFILES = ("smoke", "cpu30", "full")
+
+
+def _is_checkout(d: Path) -> bool:
+    return (d / "profiles").is_dir() and (d / "skelutils").is_dir()
 
 
 def repo_root() -> Path:
-    """The repository root.
+    """The repository root, or the folder that stands for it.
 
     ``$SKELUTILS_ROOT`` if set; else the first folder upwards from the working
     directory holding ``profiles/`` and ``skelutils/``; else the folder above
-    this package (an editable install).
+    this package when that is a checkout (an editable install); else (an installed
+    package run outside a checkout) the working directory, so that artifacts go to
+    ``./artifacts``.
     """
     env = os.environ.get("SKELUTILS_ROOT")
     if env:
         return Path(env).resolve()
     here = Path.cwd().resolve()
     for d in (here, *here.parents):
-        if (d / "profiles").is_dir() and (d / "skelutils").is_dir():
+        if _is_checkout(d):
             return d
-    return Path(__file__).resolve().parent.parent
+    above = Path(__file__).resolve().parent.parent
+    return above if _is_checkout(above) else here
+
+
+#: The profiles shipped inside the package (a copy of ``profiles/`` made when it is built).
+PACKAGED_PROFILES = Path(__file__).resolve().parent / "profiles"
+
+
+def profiles_dir() -> Path:
+    """``profiles/`` of the checkout (:func:`repo_root`), else the package's own copy."""
+    d = repo_root() / "profiles"
+    return d if d.is_dir() else PACKAGED_PROFILES
 
 
 def profile_path(name: str) -> Path:
@@ -45,7 +73,329 @@ def profile_path(name: str) -> Path:
     p = Path(name)
     if p.suffix in (".yaml", ".yml"):
         return p
-    return repo_root() / "profiles" / f"{name}.yaml"
+    return profiles_dir() / f"{name}.yaml"
+
+
+# ----------------------------------------------------------------------------- profile schema
+
+def _allowed(module: str, attr: str, extra: tuple = ()) -> Callable[[tuple], tuple]:
+    """The allowed values of a field, read at check time from the module that defines them."""
+    def values(parts: tuple) -> tuple:
+        v = getattr(importlib.import_module(f"skelutils.{module}"), attr)
+        return tuple(v) + extra
+    return values
+
+
+def _model_param_names(parts: tuple) -> tuple:
+    from skelutils.models import model_params
+    return tuple(k for k in model_params(parts[1]) if k != "num_classes")
+
+
+def _gan_config_fields(parts: tuple) -> tuple:
+    from skelutils.gan import GANConfig
+    return tuple(f.name for f in dataclasses.fields(GANConfig))
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One field of :data:`PROFILE_SCHEMA`.
+
+    Attributes:
+        kind: ``section`` (a mapping of the fields listed under it), ``map`` (a mapping whose
+            keys are ``choices``; ``*`` stands for a key in the paths below it), ``int``,
+            ``number``, ``str``, ``bool`` or ``list`` (of ``item``).
+        required: the file must set it.
+        null: ``null`` (None) is allowed.
+        choices: allowed values (of the items, of the keys of a ``map``): a tuple or a function
+            of the field's path parts that returns one.
+        lo, hi: inclusive bounds of numbers (``hi_open``: ``hi`` itself is excluded).
+        item: kind of the items of a ``list``.
+        nonempty: a ``list`` must hold at least one item.
+        param: the notebook parameter that sets the field through ``overrides``.
+    """
+
+    kind: str
+    required: bool = False
+    null: bool = False
+    choices: tuple | Callable[[tuple], tuple] | None = None
+    lo: float | None = None
+    hi: float | None = None
+    hi_open: bool = False
+    item: str | None = None
+    nonempty: bool = False
+    param: str | None = None
+
+
+_F = Field
+#: What a profile may hold: dotted field -> :class:`Field`. Allowed values come from the
+#: modules that use them (``prepare.ACTOR_METHODS``, ``models.MODEL_NAMES``, ...).
+PROFILE_SCHEMA: dict[str, Field] = {
+    "name": _F("str"),
+    "seed": _F("int", True, lo=0, param="SEED"),
+    "seeds": _F("list", item="int", lo=0, nonempty=True, param="SEEDS"),
+    "data": _F("section", True),
+    "data.source": _F("str", True, choices=_allowed("dataset", "SOURCES"), param="DATA_SOURCE"),
+    "data.ntu_dir": _F("str", null=True, param="NTU_DIR"),
+    "data.simulator_size": _F("str", choices=_allowed("simulate", "PRESETS")),
+    "data.frames": _F("int", True, lo=1),
+    "data.resample": _F("str", True, choices=_allowed("prepare", "RESAMPLE_METHODS")),
+    "data.center": _F("str", True, choices=_allowed("prepare", "CENTER_MODES")),
+    "data.align": _F("bool", True),
+    "data.actor_method": _F("str", True, choices=_allowed("prepare", "ACTOR_METHODS")),
+    "data.workers": _F("int", True, lo=1),
+    "data.val_fraction": _F("number", True, lo=0, hi=1, hi_open=True),
+    "data.class_set": _F("str", choices=_allowed("ntu", "CLASS_SETS"), param="CLASS_SET"),
+    "train": _F("section", True),
+    "train.epochs": _F("int", True, lo=1),
+    "train.batch_size": _F("int", True, lo=1),
+    "train.weight_decay_fc": _F("number", True, lo=0),
+    "train.plateau_patience": _F("int", True, lo=0),
+    "train.device": _F("str", choices=_allowed("train", "DEVICES", ("cuda:<index>",))),
+    "gan": _F("section"),
+    "gan.preset": _F("str", choices=_allowed("gan", "GAN_PRESETS"), param="GAN_PRESET"),
+    "gan.iterations": _F("int", null=True, lo=1, param="ITERATIONS"),
+    "gan.n_per_class": _F("int", lo=1, param="N_PER_CLASS"),
+    "gan.feature_model": _F("str", choices=_allowed("models", "MODEL_NAMES")),
+    "gan.config": _F("map", choices=_gan_config_fields),
+    "gan.train_splits": _F("list", item="str", choices=_allowed("splits", "PROTOCOLS"), nonempty=True),
+    "hybrid": _F("section"),
+    "hybrid.protocol": _F("str", choices=_allowed("experiments", "TRAINING_DATA"), param="HYBRID_PROTOCOL"),
+    "hybrid.fraction": _F("number", lo=0, hi=1, param="GAN_FRACTION"),
+    "ablation": _F("section"),
+    "ablation.models": _F("list", item="str", choices=_allowed("models", "MODEL_NAMES")),
+    "ablation.splits": _F("list", item="str", choices=_allowed("splits", "PROTOCOLS")),
+    "ablation.protocols": _F("list", item="str", choices=_allowed("hybrid", "PROTOCOLS")),
+    "ablation.fractions": _F("list", item="number", lo=0, hi=1),
+    "ablation.epochs": _F("int", lo=1),
+    "stream": _F("section"),
+    "stream.window": _F("int", lo=1),
+    "stream.stride": _F("int", lo=1),
+    "stream.min_frames": _F("int", lo=1),
+    "stream.raise_at": _F("number", lo=0, hi=1),
+    "stream.clear_below": _F("number", lo=0, hi=1),
+    "stream.k_on": _F("int", lo=1),
+    "stream.precision": _F("str", choices=_allowed("stream", "PRECISIONS")),
+    "realtime": _F("section"),
+    "realtime.epochs": _F("int", lo=1, param="EPOCHS"),
+    "realtime.stream_s": _F("number", lo=1, param="STREAM_S"),
+    "realtime.models": _F("list", item="str", choices=_allowed("models", "MODEL_NAMES")),
+    "models": _F("map", True, choices=_allowed("models", "MODEL_NAMES")),
+    "models.*": _F("section"),
+    "models.*.optimizer": _F("str", True, choices=_allowed("train", "OPTIMIZERS")),
+    "models.*.lr": _F("number", True, lo=0),
+    "models.*.params": _F("map", null=True, choices=_model_param_names),
+}
+
+_KIND_TEXT = {"int": "an integer", "number": "a number", "str": "a string", "bool": "true or false",
+              "section": "a mapping", "map": "a mapping", "list": "a list"}
+#: YAML 1.1 (PyYAML) reads ``1e-3`` (no dot) as a string; such strings are taken as numbers.
+_FLOAT_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+class ProfileError(ValueError):
+    """A profile (or an override of it) breaks :data:`PROFILE_SCHEMA`; the message names the
+    file or the overrides, the dotted field, what is allowed and what to do."""
+
+
+def _choices(field: Field, parts: tuple) -> tuple | None:
+    c = field.choices
+    return c(parts) if callable(c) else c
+
+
+def _expected(field: Field, parts: tuple, kind: str | None = None) -> str:
+    kind = kind or field.kind
+    text = _KIND_TEXT[kind]
+    if kind == "list":
+        item = _expected(field, parts, field.item)
+        text = f"a {'non-empty ' if field.nonempty else ''}list whose items are each {item}"
+        if field.item == "int" and field.lo is not None and field.hi is None:
+            text += f", for example [{int(field.lo)}, {int(field.lo) + 1}]"
+        return text + (" or null" if field.null else "")
+    if kind in ("int", "number"):
+        if field.lo is not None and field.hi is not None:
+            text += f" from {field.lo:g} to {field.hi:g}" + (" (excluded)" if field.hi_open else "")
+        elif field.lo is not None:
+            text += f" >= {field.lo:g}"
+    choices = _choices(field, parts) if kind == "str" else None
+    if choices:
+        text = f"one of {list(choices)}"
+    return text + (" or null" if field.null and kind == field.kind else "")
+
+
+def _lookup(parts: tuple) -> tuple[str, Field] | None:
+    """The schema entry of a concrete path (keys of a ``map`` match ``*``)."""
+    pattern: list[str] = []
+    for part in parts:
+        parent = PROFILE_SCHEMA.get(".".join(pattern)) if pattern else None
+        pattern.append("*" if parent is not None and parent.kind == "map"
+                       and ".".join(pattern + ["*"]) in PROFILE_SCHEMA else part)
+    key = ".".join(pattern)
+    return (key, PROFILE_SCHEMA[key]) if key in PROFILE_SCHEMA else None
+
+
+def _children(pattern: str) -> list[str]:
+    depth = pattern.count(".") + 1 if pattern else 0
+    return sorted(k.split(".")[-1] for k in PROFILE_SCHEMA
+                  if k.count(".") == depth and (not pattern or k.startswith(pattern + ".")))
+
+
+def _dotted(parts: tuple) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _type_name(v: Any) -> str:
+    return {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "a list",
+            dict: "a mapping", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def _check_value(v: Any, field: Field, kind: str, parts: tuple, problems: list) -> Any:
+    """Check one value of ``kind``; return it normalised (numpy and YAML-1.1 numbers to Python)."""
+    def bad():
+        problems.append((parts, f"is {v!r:.60} ({_type_name(v)}); expected {_expected(field, parts, kind)}"))
+        return v
+    if v is None:
+        return v if field.null and kind == field.kind else bad()
+    if kind == "bool":
+        return v if isinstance(v, bool) else bad()
+    if kind == "str":
+        if not isinstance(v, str):
+            return bad()
+        choices = _choices(field, parts)
+        if choices and v not in choices and not ("cuda:<index>" in choices and re.fullmatch(r"cuda:\d+", v)):
+            return bad()
+        return v
+    if kind in ("int", "number"):
+        if isinstance(v, bool):
+            return bad()
+        if kind == "int":
+            if not isinstance(v, numbers.Integral):
+                return bad()
+            v = int(v)
+        else:
+            if isinstance(v, str) and _FLOAT_TEXT.fullmatch(v.strip()):
+                v = float(v)
+            if not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
+                return bad()
+            v = float(v) if not isinstance(v, numbers.Integral) else int(v)
+        if field.lo is not None and v < field.lo or field.hi is not None and (
+                v > field.hi or field.hi_open and v == field.hi):
+            return bad()
+        return v
+    return bad()
+
+
+def _walk(value: Any, parts: tuple, problems: list) -> Any:
+    key, field = _lookup(parts) if parts else ("", Field("section"))
+    if field.kind in ("section", "map"):
+        if value is None and field.null:
+            return value
+        if not isinstance(value, dict):
+            problems.append((parts, f"is {value!r:.60} ({_type_name(value)}); expected a mapping"
+                                    + (f" of the fields {_children(key)}" if field.kind == "section" else "")))
+            return value
+        known = _children(key) if field.kind == "section" else list(_choices(field, parts) or ())
+        typos = {}
+        for k in value:
+            if k not in known:
+                near = difflib.get_close_matches(str(k), [str(x) for x in known], n=1)
+                typos[k] = near[0] if near else None
+        if field.kind == "section":
+            for req in known:
+                entry = PROFILE_SCHEMA[f"{key}.{req}" if key else req]
+                if entry.required and req not in value and req not in typos.values():
+                    problems.append((parts + (req,), f"is missing; expected {_expected(entry, parts + (req,))}"))
+        here = f"the fields of {_dotted(parts)} are" if parts else "a profile's sections are"
+        if field.kind == "map":
+            here = f"{_dotted(parts)} takes the keys"
+        for k in list(value):
+            if k in typos:
+                hint = f" (did you mean {typos[k]!r}?)" if typos[k] else ""
+                problems.append((parts + (k,), f"is not a known {'field' if field.kind == 'section' else 'key'}"
+                                               f"{hint}; {here} {list(known)}"))
+            elif f"{key}.*" in PROFILE_SCHEMA or field.kind == "section":
+                value[k] = _walk(value[k], parts + (k,), problems)
+        return value
+    if field.kind == "list":
+        if value is None and field.null:
+            return value
+        if not isinstance(value, (list, tuple)) or (field.nonempty and not value):
+            problems.append((parts, f"is {value!r:.60} ({_type_name(value)}); expected {_expected(field, parts)}"))
+            return value
+        return [_check_value(v, field, field.item, parts + (i,), problems) for i, v in enumerate(value)]
+    return _check_value(value, field, field.kind, parts, problems)
+
+
+def _set_by(overrides: dict | None, parts: tuple) -> bool:
+    """Whether ``overrides`` sets the field at ``parts`` (or a section above it wholesale)."""
+    node: Any = overrides or {}
+    for p in parts:
+        if isinstance(p, int):
+            return True
+        if not isinstance(node, dict) or p not in node:
+            return False
+        node = node[p]
+        if not isinstance(node, dict):
+            return True
+    return True
+
+
+def _param_of(parts: tuple) -> str | None:
+    for n in range(len(parts), 0, -1):
+        hit = _lookup(tuple(p for p in parts[:n] if not isinstance(p, int)))
+        if hit and hit[1].param:
+            return hit[1].param
+    return None
+
+
+def check_profile(cfg: dict, path: str | os.PathLike = "<profile>", overrides: dict | None = None) -> dict:
+    """Check a profile (after ``overrides`` were merged in) against :data:`PROFILE_SCHEMA`.
+
+    Numbers written as YAML 1.1 reads them as text (``1e-3``) become floats; a ``gan.config``
+    must also make a valid ``GANConfig`` with the preset.
+
+    Args:
+        cfg: the merged profile (changed in place: numbers normalised).
+        path: the profile's file, for the messages.
+        overrides: what was merged over the file, so that a message says whether a bad value
+            comes from the file or from the overrides (papermill parameters).
+
+    Returns:
+        ``cfg``.
+
+    Raises:
+        ProfileError: one sentence per problem, naming the file or the overrides, the dotted
+            field, what is allowed and what to do.
+    """
+    problems: list[tuple[tuple, str]] = []
+    _walk(cfg, (), problems)
+    gcfg = cfg.get("gan") if isinstance(cfg.get("gan"), dict) else {}
+    if not problems and gcfg.get("config"):
+        from skelutils.gan import GANConfig, gan_preset
+        base, _ = gan_preset(gcfg.get("preset", "smoke"))
+        try:
+            GANConfig.from_dict({**base.to_dict(), **gcfg["config"]})
+        except (TypeError, ValueError) as e:
+            problems.append((("gan", "config"), f"does not make a valid GANConfig with preset "
+                                                 f"{gcfg.get('preset', 'smoke')!r} ({e})"))
+    if not problems:
+        return cfg
+    lines = []
+    for parts, what in problems:
+        if _set_by(overrides, parts):
+            param = _param_of(parts)
+            origin = (f"profile {cfg.get('name') or Path(path).stem!r}, overrides"
+                      + (f" (notebook parameter {param})" if param else ""))
+            todo = f"change {param} or the overrides passed to load_profile" if param else \
+                "change the overrides passed to load_profile"
+        else:
+            origin, todo = f"profile {path}", f"edit {Path(path).name}"
+        lines.append(f"{origin}: {_dotted(parts)} {what}; {todo}.")
+    if len(lines) == 1:
+        raise ProfileError(lines[0])
+    raise ProfileError(f"{len(lines)} problems with profile {path}:\n  " + "\n  ".join(lines))
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -68,20 +418,26 @@ def load_profile(name: str = "smoke", overrides: dict | None = None) -> dict[str
     Raises:
         FileNotFoundError: no such profile; the message lists the ones there are.
         ValueError: the file is not a YAML mapping.
+        ProfileError: a field of the file or of ``overrides`` breaks :data:`PROFILE_SCHEMA`
+            (unknown, missing, wrong type or value; see :func:`check_profile`).
     """
     path = profile_path(name)
     if not path.is_file():
-        have = sorted(p.stem for p in (repo_root() / "profiles").glob("*.yaml"))
-        raise FileNotFoundError(f"profile {name!r}: no file {path}; profiles available: {have}")
+        have = sorted(p.stem for p in profiles_dir().glob("*.yaml"))
+        raise FileNotFoundError(f"profile {name!r}: no file {path}; profiles available: {have} "
+                                "(or pass the path of a YAML file)")
     try:
         cfg = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
         raise ValueError(f"{path}: not valid YAML ({e}); fix the file or pick another profile") from e
     if not isinstance(cfg, dict):
         raise ValueError(f"{path}: a profile must be a YAML mapping of sections, got {type(cfg).__name__}")
+    if overrides is not None and not isinstance(overrides, dict):
+        raise ProfileError(f"profile {path}: overrides must be a mapping of profile sections such as "
+                           f"{{'seed': 1}}, got {overrides!r:.60}; change the overrides passed to load_profile.")
     cfg = _merge(cfg, overrides or {})
     cfg.setdefault("name", path.stem)
-    return cfg
+    return check_profile(cfg, path, overrides)
 
 
 def artifacts_dir(profile: str | dict, *parts: str, create: bool = True) -> Path:
@@ -115,6 +471,8 @@ def git_commit() -> str:
     """The current commit of the repository (``"unknown"`` outside a git checkout); ``+dirty`` if modified."""
     try:
         root = repo_root()
+        if not _is_checkout(root):
+            return "unknown"
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                              text=True, timeout=10).stdout.strip()
         if not sha:
@@ -127,13 +485,22 @@ def git_commit() -> str:
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    The file is flushed to disk before the rename, so ``path`` holds either its old content or
+    all of ``data``, never a part, even if the process is killed or the machine stops.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make artifacts private
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

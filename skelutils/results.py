@@ -1,6 +1,6 @@
 """The training notebooks' results, gathered into the book's tables (notebooks 06 and 08).
 
-Notebooks 03-05 (and ``torchrun -m skelutils.train``) write one JSON per run into
+Notebooks 03-05 (and the command line, ``skelutils.run``) write one JSON per run into
 ``artifacts/<profile>/results/`` (see ``skelutils.experiments.train_recogniser``). This module
 reads and checks them all, groups runs by what they measured, never by file name:
 
@@ -86,6 +86,14 @@ def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _span(epochs: Sequence) -> str:
+    """``1..5`` for consecutive epochs, else the list (shortened)."""
+    e = list(epochs)
+    if e and e == list(range(e[0], e[0] + len(e))):
+        return f"{e[0]}..{e[-1]}" if len(e) > 1 else str(e[0])
+    return repr(e) if len(e) <= 8 else repr(e[:8])[:-1] + ", ...]"
+
+
 def validate_run(run: Any, path: str | Path = "<results>", profile: str | None = None) -> dict:
     """Check one results dict; return it unchanged.
 
@@ -145,10 +153,15 @@ def validate_run(run: Any, path: str | Path = "<results>", profile: str | None =
         for key in _HISTORY_KEYS:
             if not _is_num(h.get(key)):
                 raise bad(f"history[{i}].{key}", f"is {h.get(key)!r}, expected a finite number")
-    need("best_epoch", lambda v: _is_int(v) and 1 <= v <= max(h["epoch"] for h in run["history"]),
-         "an epoch number present in history")
-    if run.get("test_accuracy_real") is not None and not (_is_num(run["test_accuracy_real"])
-                                                          and 0 <= run["test_accuracy_real"] <= 1):
+    epochs_seen = [h["epoch"] for h in run["history"]]
+    if epochs_seen != list(range(1, run["epochs"] + 1)):
+        raise bad("history", f"holds epochs {_span(epochs_seen)} but field 'epochs' is {run['epochs']} "
+                             f"(expected one entry for each epoch 1..{run['epochs']})")
+    need("best_epoch", lambda v: _is_int(v) and 1 <= v <= run["epochs"], "an epoch number present in history")
+    if "test_accuracy_real" not in run:
+        raise bad("test_accuracy_real", f"is missing (expected {frac} or null)")
+    if run["test_accuracy_real"] is not None and not (_is_num(run["test_accuracy_real"])
+                                                      and 0 <= run["test_accuracy_real"] <= 1):
         raise bad("test_accuracy_real", f"is {run['test_accuracy_real']!r}, expected {frac} or null")
     if profile is not None and run["profile"] != profile:
         raise ResultsError(f"{path}: field 'profile' is {run['profile']!r} but the file lies in the results "

@@ -40,23 +40,33 @@ What it does, and the choices it makes where the paper is silent:
   BatchNorm see per-rank batch statistics (converted to ``SyncBatchNorm`` on CUDA).
   Dropout masks of epoch ``e`` on rank ``r`` come from a torch seed derived from
   ``(seed, e, r)``, so they differ between ranks and survive a resume.
-* **Checkpoints** (``run_dir/last.pt`` every epoch, ``run_dir/best.pt`` when validation
-  improves), written atomically, hold the model, optimiser, scheduler and scaler states,
-  the epoch, history, best metric, and the random states (torch CPU/CUDA, the
+* **Checkpoints** (``run_dir/last.pt`` every epoch, then ``run_dir/best.pt`` when validation
+  improves), each written atomically (``torch.save`` into memory, a temporary file, a rename),
+  hold the model, optimiser, scheduler and scaler states, the epoch, the run length
+  (``epochs``), history, best metric, the ``segments`` of epochs with the device, world size
+  and training parameters each was trained with, and the random states (torch CPU/CUDA, the
   permutation generator, numpy, Python) as tensors and plain values, so they load with
   ``torch.load(..., weights_only=True)``. ``fit(..., resume=True)`` continues an
   interrupted run from ``last.pt`` and gives exactly the result of an uninterrupted run
-  on CPU.
-* **Results** go to ``results_path`` as JSON (see :func:`fit`).
+  on CPU. A finished run asked for again with the same ``epochs`` is only re-tested; more
+  epochs extend it; fewer are refused (start afresh with ``resume=False``). ``best.pt`` must
+  hold the epoch ``last.pt`` records as the best: a run killed between the two writes is
+  repaired on resume (``last.pt`` is then the best epoch), any other mismatch is an error.
+* **Results** go to ``results_path`` as JSON, written once (see :func:`fit`). They describe
+  the run in the checkpoint: a re-test reports where the epochs were trained, not where it
+  ran.
 
-Entry point (thin; reads the dataset artifact of notebook 01)::
+The command line is :mod:`skelutils.run`, above this engine (it reads a profile and the
+dataset artifact of notebook 01 and goes through ``skelutils.experiments``)::
 
-    python -m skelutils.train --model cnn3d_lstm --split xsub --profile smoke
-    torchrun --nproc_per_node=8 -m skelutils.train --model cnn3d_lstm --split xsub --profile full
+    python -m skelutils train --model cnn3d_lstm --split xsub --profile smoke
+    torchrun --nproc_per_node=8 -m skelutils train --model cnn3d_lstm --split xsub --profile full
+
+(``python -m skelutils.train ...`` still runs it.) This module imports nothing from
+``skelutils.experiments``.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import hashlib
@@ -77,9 +87,15 @@ from torch import nn
 from skelutils.config import atomic_write_bytes, git_commit, seed_everything, write_json
 from skelutils.ntu import CLASS_NAMES
 
-#: Version tag stored in every checkpoint.
-CHECKPOINT_FORMAT = "skelutils.train/1"
+#: Version tag stored in every checkpoint. Version 2 added the run length (``epochs``) and the
+#: ``segments`` that record where each stretch of epochs was trained.
+CHECKPOINT_FORMAT = "skelutils.train/2"
+#: Formats :func:`load_checkpoint` reads (weights of older checkpoints still load; only the
+#: current format can be resumed).
+READABLE_FORMATS = ("skelutils.train/1", CHECKPOINT_FORMAT)
 OPTIMIZERS = ("adam", "sgd")
+#: Device names :func:`resolve_device` takes (besides ``cuda:<index>`` and a ``torch.device``).
+DEVICES = ("auto", "cpu", "cuda")
 #: Keys of ``train_params`` that must match for a checkpoint to be resumed.
 _RESUME_KEYS = ("optimizer", "lr", "momentum", "weight_decay_fc", "batch_size", "lr_plateau",
                 "plateau_patience", "plateau_factor", "seed", "amp")
@@ -428,10 +444,53 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     except Exception as e:  # torch raises several types for corrupt or foreign files
         raise ValueError(f"{path}: cannot be read as a checkpoint ({type(e).__name__}: {e}); "
                          "delete it (or the run folder) and train again") from e
-    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(ck, dict) or ck.get("format") not in READABLE_FORMATS:
         raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint; delete it (or the run folder) "
                          "and train again")
     return ck
+
+
+def _check_run_length(path: Path, ck: dict, epochs: int) -> None:
+    """A resumed run may be extended (``epochs`` above the checkpoint's run length), never shortened."""
+    if ck.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"cannot resume from {path}: it was written by an older version of the engine "
+                         f"({ck.get('format')}) that did not record the run length; delete the run folder "
+                         f"{path.parent} or pass resume=False to train afresh")
+    have = int(ck["epochs"])
+    if epochs < have:
+        raise ValueError(
+            f"cannot resume from {path}: it holds a run of {have} epochs ({ck['epoch']} trained, best epoch "
+            f"{ck['best']['epoch']}) and this call asks for epochs={epochs}; a run can be extended but not "
+            f"shortened: ask for epochs={have} (or more) to re-test (or continue) it, or delete the run folder "
+            f"{path.parent} (or pass resume=False) to train {epochs} epochs afresh")
+
+
+def _best_matches(best_ck: dict | None, last: dict) -> bool:
+    return (best_ck is not None and best_ck.get("best") == last["best"]
+            and int(best_ck.get("epoch", -1)) == int(last["best"]["epoch"])
+            and all(best_ck.get(k) == last.get(k) for k in ("model_name", "num_classes", "dataset_fingerprint")))
+
+
+def _check_best(best_path: Path, last_path: Path, last: dict, repair: bool) -> None:
+    """Check that ``best.pt`` holds the epoch ``last.pt`` records as the best.
+
+    ``last.pt`` is written before ``best.pt``, so a run killed between the two writes leaves a
+    ``last.pt`` that is itself the best epoch; ``repair`` then copies it to ``best.pt``.
+
+    Raises:
+        ValueError: ``best.pt`` is missing or holds another epoch and cannot be restored.
+    """
+    best_ck = load_checkpoint(best_path) if best_path.is_file() else None
+    if _best_matches(best_ck, last):
+        return
+    if int(last["best"]["epoch"]) == int(last["epoch"]):
+        if repair:
+            atomic_write_bytes(best_path, last_path.read_bytes())
+        return
+    found = f"holds epoch {best_ck.get('epoch')}" if best_ck is not None else "is missing"
+    raise ValueError(f"{best_path} {found} but {last_path} records epoch {last['best']['epoch']} as the best; "
+                     f"the run folder is inconsistent (files copied from another run?): delete the run folder "
+                     f"{best_path.parent} or pass resume=False to train afresh")
 
 
 def _check_resumable(path: Path, ck: dict, expected: dict[str, Any]) -> None:
@@ -514,7 +573,8 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
             is a name, else the module's ``name`` attribute or class name).
         model_params: keyword arguments of ``build_model`` (stored so that
             :func:`load_checkpoint_model` can rebuild the model); default ``model.config``.
-        epochs: total number of epochs (a resumed run continues up to this number).
+        epochs: the run length, in epochs. A resumed run continues up to this number; a
+            checkpoint of a longer run is refused (the message says how to start afresh).
         batch_size: global batch size over all ranks (default 16, SPEC 3).
         optimizer: ``"adam"`` (default; ours and Li 2017) or ``"sgd"`` (RRN).
         lr: initial learning rate (default 1e-3).
@@ -548,15 +608,20 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
         ``None`` for an absent class), ``confusion_matrix`` (rows true, columns predicted),
         ``test_predictions`` (labels in test order), ``history`` (per epoch ``epoch,
         train_loss, train_acc, val_loss, val_acc, lr, seconds``), ``best_epoch`` (1-based),
-        ``best_val_acc``, ``n_train, n_val, n_test, epochs, params, train_params, device,
-        world_size, wall_seconds`` (this call, from start to results: a resumed run counts only
+        ``best_val_acc``, ``n_train, n_val, n_test``, ``epochs`` (the run length, one history
+        entry each), ``params``, ``train_params``, ``device`` and ``world_size`` (those the
+        last trained epoch ran with, also when this call only re-tests), ``training_segments``
+        (``first_epoch, last_epoch, device, world_size, train_params`` of each stretch of
+        epochs trained in one setting), ``test_device`` (where this call tested),
+        ``wall_seconds`` (this call, from start to results: a resumed run counts only
         its own part), ``train_seconds`` (the epochs' time summed over every call that trained
         this run), ``git_commit, dataset_fingerprint, class_names, run_dir, torch_version`` and
         the ``meta`` fields.
 
     Raises:
         ValueError: bad arguments or data; a checkpoint in ``run_dir`` from another model,
-            class count, data set or training setup (the message says what to do).
+            class count, data set or training setup, of a longer run, or a ``best.pt`` that is
+            not the best epoch ``last.pt`` records (the message says what to do).
     """
     t_start = time.perf_counter()
     meta = dict(meta or {})
@@ -617,7 +682,12 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
     perm_gen = torch.Generator(device=dev)
     perm_gen.manual_seed(int(seed))
 
+    dev_name = str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else "")
+    # where this call trains: recorded per stretch of epochs, so that a re-test or a resume on
+    # another machine reports where the epochs were trained, not where they were re-tested
+    facts = {"device": dev_name, "world_size": world, "train_params": train_params}
     history: list[dict[str, Any]] = []
+    segments: list[dict[str, Any]] = []
     best = {"epoch": 0, "val_acc": -math.inf, "val_loss": math.inf}
     start_epoch = 0
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
@@ -625,6 +695,7 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
                 "model_config": model_config, "dataset_fingerprint": fingerprint, "train_params": train_params}
     if resume and last_path.is_file():
         ck = load_checkpoint(last_path)
+        _check_run_length(last_path, ck, epochs)
         _check_resumable(last_path, ck, identity)
         try:
             model.load_state_dict(ck["model"])
@@ -638,9 +709,8 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
             scaler.load_state_dict(ck["scaler"])
         _set_rng_state(ck["rng"], perm_gen)
         history, best, start_epoch = list(ck["history"]), dict(ck["best"]), int(ck["epoch"])
-        if not best_path.is_file():
-            raise ValueError(f"cannot resume from {last_path}: {best_path} is missing; delete the run folder "
-                             f"{run_dir} or pass resume=False")
+        segments = [dict(seg) for seg in ck["segments"]]
+        _check_best(best_path, last_path, ck, repair=is_main)
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -666,7 +736,8 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
                 "model": module.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict() if sched is not None else None,
                 "scaler": scaler.state_dict() if scaler is not None else None,
-                "history": history, "best": best, "rng": _rng_state(perm_gen)}
+                "history": history, "best": best, "epochs": int(epochs), "segments": segments,
+                "rng": _rng_state(perm_gen)}
 
     bar = tqdm(total=epochs, initial=min(start_epoch, epochs), desc=model_name, unit="epoch",
                disable=not (progress and is_main), dynamic_ncols=True)
@@ -726,11 +797,17 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
         improved = val_acc > best["val_acc"] or (val_acc == best["val_acc"] and val_loss < best["val_loss"])
         if improved:
             best = {"epoch": epoch + 1, "val_acc": val_acc, "val_loss": val_loss}
+        if segments and segments[-1]["last_epoch"] == epoch and all(segments[-1][k] == v for k, v in facts.items()):
+            segments[-1]["last_epoch"] = epoch + 1
+        else:
+            segments.append({"first_epoch": epoch + 1, "last_epoch": epoch + 1, **facts})
         if is_main:
+            # last.pt first: a kill before best.pt is written leaves a last.pt that is itself the
+            # best epoch, from which a resume restores best.pt (_check_best)
             state = checkpoint_state(epoch + 1)
+            save_checkpoint(last_path, state)
             if improved:
                 save_checkpoint(best_path, state)
-            save_checkpoint(last_path, state)
         bar.update(1)
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", acc=f"{history[-1]['train_acc']:.3f}",
                         val_acc=f"{val_acc:.3f}", lr=f"{lr_now:.1e}")
@@ -741,6 +818,11 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
 
     # the best-on-validation weights, evaluated on test once
     ck_best = load_checkpoint(best_path)
+    if not _best_matches(ck_best, {"best": best, "model_name": model_name, "num_classes": num_classes,
+                                   "dataset_fingerprint": fingerprint}):
+        raise ValueError(f"{best_path} holds epoch {ck_best.get('epoch')} but the run's best epoch is "
+                         f"{best['epoch']}; another process wrote to the run folder {run_dir}: delete it "
+                         "or pass resume=False to train afresh")
     module.load_state_dict(ck_best["model"])
     x_te = torch.from_numpy(data.x_test).to(dev)
     y_te = torch.from_numpy(data.y_test).to(dev)
@@ -750,7 +832,7 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
         test_pred, test_loss_sum = y_te.clone(), 0.0
     m = metrics_from_predictions(y_te, test_pred, data.class_names)
 
-    dev_name = str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else "")
+    trained = segments[-1]
     results: dict[str, Any] = {"model": model_name, "split": meta.get("split"), "profile": meta.get("profile"),
                                "data_source": meta.get("data_source")}
     results.update({
@@ -760,8 +842,9 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
         "test_predictions": m["predictions"], "class_names": list(data.class_names),
         "history": history, "best_epoch": int(best["epoch"]), "best_val_acc": float(best["val_acc"]),
         "n_train": int(n_tr), "n_val": int(len(y_va)), "n_test": int(len(y_te)), "epochs": int(epochs),
-        "params": model_config, "model_params": model_params, "train_params": train_params,
-        "device": dev_name, "world_size": world, "torch_version": torch.__version__,
+        "params": model_config, "model_params": model_params, "train_params": trained["train_params"],
+        "device": trained["device"], "world_size": trained["world_size"], "training_segments": segments,
+        "test_device": dev_name, "torch_version": torch.__version__,
         "wall_seconds": time.perf_counter() - t_start,
         "train_seconds": float(sum(h.get("seconds", 0.0) for h in history)), "git_commit": git_commit(),
         "dataset_fingerprint": fingerprint, "run_dir": str(run_dir),
@@ -777,57 +860,6 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
 
 # ----------------------------------------------------------------------------- entry point
 
-def run_from_config(model: str, split: str = "xsub", profile: str = "smoke", *, epochs: int | None = None,
-                    seed: int | None = None, dataset_path: str | os.PathLike | None = None,
-                    device: str = "auto", progress: bool = True, resume: bool = True,
-                    protocol: str | None = None, fraction: float | None = None,
-                    overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Train ``model`` on one split of the profile's data set artifact and write its results.
-
-    The same path as the training notebooks: ``skelutils.experiments.train_recogniser``
-    with the profile (``overrides`` merged over it), reading
-    ``artifacts/<profile>/data/dataset.npz`` (notebook 01's output; ``dataset_path``
-    overrides). Under ``torchrun`` each process runs this and ``fit`` joins them into
-    one distributed run. Run folder ``artifacts/<profile>/runs/<run>``, results
-    ``artifacts/<profile>/results/<run>.json`` (``experiments.run_name``).
-    """
-    from skelutils.config import artifacts_dir, load_profile
-    from skelutils.dataset import load_dataset
-    from skelutils.experiments import train_recogniser
-
-    cfg = load_profile(profile, dict(overrides) if overrides else None)
-    if device != "auto":
-        cfg.setdefault("train", {})["device"] = device
-    path = Path(dataset_path) if dataset_path else artifacts_dir(cfg, "data", create=False) / "dataset.npz"
-    if not path.exists():
-        raise FileNotFoundError(f"dataset artifact not found at {path}; run notebook 01 with PROFILE={cfg['name']!r} first")
-    ds = load_dataset(path)
-    return train_recogniser(cfg, model, split, ds, seed=seed, protocol=protocol, fraction=fraction, epochs=epochs,
-                            progress=progress, resume=resume, meta={"dataset_path": str(path)})
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m skelutils.train", description=__doc__.splitlines()[0])
-    p.add_argument("--model", required=True, help="cnn3d_lstm | li2017_cnn | rrn_lstm")
-    p.add_argument("--split", default="xsub", help="xsub | xview | xset (default xsub)")
-    p.add_argument("--profile", default="smoke", help="smoke | full | path to a YAML profile")
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--dataset", default=None, help="dataset artifact (default artifacts/<profile>/data/dataset.npz)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
-    p.add_argument("--protocol", default=None, help="real-only | paper | clean (default: the profile's hybrid.protocol)")
-    p.add_argument("--fraction", type=float, default=None, help="generated share 0..1 (default: the profile's)")
-    a = p.parse_args(argv)
-    res = run_from_config(a.model, a.split, a.profile, epochs=a.epochs, seed=a.seed, dataset_path=a.dataset,
-                          device=a.device, progress=not a.no_progress, resume=not a.fresh,
-                          protocol=a.protocol, fraction=a.fraction)
-    if int(os.environ.get("RANK", "0")) == 0:
-        print(f"{res['model']} {res['split']}: test accuracy {res['test_accuracy']:.4f} "
-              f"(best epoch {res['best_epoch']}, {res['wall_seconds']:.1f} s)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the command lives above the engine, in skelutils.run
+    from skelutils.run import main
+    sys.exit(main(prog="python -m skelutils.train"))

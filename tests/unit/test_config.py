@@ -1,10 +1,13 @@
 """Profiles, paths, seeding, atomic writes and the paper data file."""
 import json
+import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from skelutils import config, paper
 
@@ -92,3 +95,149 @@ def test_simulated_raw_folder_is_rewritten_when_the_simulator_changes(tmp_path, 
     config.raw_folder(cfg)
     assert calls == [("smoke", 3), ("smoke", 3)]
     assert [p.name for p in d.glob("*.skeleton")] == ["S018C001P001R001A050_2.skeleton"]
+
+
+# ----------------------------------------------------------------------------- profile schema
+
+
+def test_committed_profiles_are_listed_and_pass_the_schema():
+    on_disk = {p.stem for p in (config.repo_root() / "profiles").glob("*.yaml")}
+    assert set(config.PROFILES) == on_disk
+    for name in config.PROFILES:
+        cfg = config.load_profile(name)
+        assert cfg["name"] == name
+        assert config.check_profile(cfg, name) is cfg
+
+
+def _profile_file(tmp_path, edit):
+    cfg = yaml.safe_load((config.repo_root() / "profiles" / "smoke.yaml").read_text())
+    edit(cfg)
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _rename(section, old, new):
+    def edit(cfg):
+        cfg[section][new] = cfg[section].pop(old)
+    return edit
+
+
+def _set(*keys, value):
+    def edit(cfg):
+        node = cfg
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("edit,field,expect", [
+    (_rename("train", "batch_size", "batchsize"), "train.batchsize", r"did you mean 'batch_size'.*'epochs'"),
+    (_set("train", "epochs", value="forty"), "train.epochs", r"'forty' \(a string\); expected an integer >= 1"),
+    (_set("train", "device", value="gpu"), "train.device", r"one of \['auto', 'cpu', 'cuda', 'cuda:<index>'\]"),
+    (_rename("models", "rrn_lstm", "rrn"), "models.rrn", r"\['cnn3d_lstm', 'li2017_cnn', 'rrn_lstm'\]"),
+    (_set("data", "actor_method", value="biggest"), "data.actor_method", r"one of \[.*'motion'.*\]"),
+    (_set("gan", "config", value={"latent": 3}), "gan.config.latent", r"did you mean 'latent_dim'"),
+    (_set("gan", "config", value={"output": "pixels"}), "gan.config", r"valid GANConfig.*output='pixels'"),
+    (_set("models", "cnn3d_lstm", "params", "lstm_hiden", value=3), "models.cnn3d_lstm.params.lstm_hiden",
+     r"did you mean 'lstm_hidden'"),
+    (_set("models", "rrn_lstm", "optimizer", value="adamw"), "models.rrn_lstm.optimizer", r"\['adam', 'sgd'\]"),
+    (_set("data", "val_fraction", value=1.0), "data.val_fraction", r"from 0 to 1 \(excluded\)"),
+    (lambda cfg: cfg["data"].pop("frames"), "data.frames", r"is missing; expected an integer"),
+    (_set("seeds", value=[0, "1"]), r"seeds\[1\]", r"'1' \(a string\)"),
+])
+def test_a_bad_profile_names_file_field_and_allowed_values(tmp_path, edit, field, expect):
+    path = _profile_file(tmp_path, edit)
+    with pytest.raises(config.ProfileError) as e:
+        config.load_profile(str(path))
+    msg = str(e.value)
+    assert msg.startswith(f"profile {path}: ") and "\n" not in msg, msg
+    assert re.search(rf"{field} .*{expect}.*edit mine\.yaml\.$", msg), msg
+
+
+def test_several_problems_are_listed_together(tmp_path):
+    def edit(cfg):
+        _rename("train", "batch_size", "batchsize")(cfg)
+        cfg["train"]["epochs"] = "forty"
+    with pytest.raises(config.ProfileError) as e:
+        config.load_profile(str(_profile_file(tmp_path, edit)))
+    lines = str(e.value).splitlines()
+    assert lines[0].startswith("2 problems with profile") and len(lines) == 3
+    assert "train.epochs" in lines[1] + lines[2] and "train.batchsize" in lines[1] + lines[2]
+
+
+@pytest.mark.parametrize("overrides,field,param,expect", [
+    ({"seeds": "0,1"}, "seeds", "SEEDS", r"'0,1' \(a string\); expected a non-empty list .* \[0, 1\]"),
+    ({"seeds": 3}, "seeds", "SEEDS", r"3 \(an integer\); expected a non-empty list"),
+    ({"seeds": []}, "seeds", "SEEDS", r"expected a non-empty list"),
+    ({"gan": {"iterations": 0}}, "gan.iterations", "ITERATIONS", r"expected an integer >= 1 or null"),
+    ({"hybrid": {"fraction": 50}}, "hybrid.fraction", "GAN_FRACTION", r"from 0 to 1"),
+    ({"hybrid": {"protocol": "mixed"}}, "hybrid.protocol", "HYBRID_PROTOCOL", r"'real-only', 'paper', 'clean'"),
+    ({"data": {"source": "kinect"}}, "data.source", "DATA_SOURCE", r"\['simulated', 'ntu'\]"),
+])
+def test_overrides_are_checked_and_named_as_such(overrides, field, param, expect):
+    with pytest.raises(config.ProfileError) as e:
+        config.load_profile("smoke", overrides)
+    msg = str(e.value)
+    assert msg.startswith(f"profile 'smoke', overrides (notebook parameter {param}): {field} is "), msg
+    assert re.search(expect, msg) and msg.endswith(f"change {param} or the overrides passed to load_profile."), msg
+
+
+def test_an_unknown_override_is_refused_but_good_ones_pass():
+    with pytest.raises(config.ProfileError, match=r"overrides: train\.epoch is not a known field \(did you mean 'epochs'"):
+        config.load_profile("smoke", {"train": {"epoch": 3}})
+    cfg = config.load_profile("smoke", {"seeds": [4], "seed": np.int64(2), "gan": {"iterations": None},
+                                        "train": {"device": "cuda:1"}, "hybrid": {"fraction": 1}})
+    assert cfg["seeds"] == [4] and type(cfg["seed"]) is int and cfg["train"]["device"] == "cuda:1"
+
+
+def test_allowed_values_are_read_from_the_module_that_defines_them(tmp_path, monkeypatch):
+    from skelutils import prepare
+    path = _profile_file(tmp_path, _set("data", "actor_method", value="tallest"))
+    with pytest.raises(config.ProfileError, match="actor_method"):
+        config.load_profile(str(path))
+    monkeypatch.setattr(prepare, "ACTOR_METHODS", prepare.ACTOR_METHODS + ("tallest",))
+    assert config.load_profile(str(path))["data"]["actor_method"] == "tallest"
+
+
+def test_yaml_exponent_without_a_dot_is_read_as_a_number(tmp_path):
+    path = tmp_path / "e.yaml"
+    text = (config.repo_root() / "profiles" / "smoke.yaml").read_text()
+    path.write_text(re.sub(r"weight_decay_fc: \S+", "weight_decay_fc: 1e-4", text))
+    assert yaml.safe_load(path.read_text())["train"]["weight_decay_fc"] == "1e-4"  # PyYAML's YAML 1.1
+    assert config.load_profile(str(path))["train"]["weight_decay_fc"] == pytest.approx(1e-4)
+
+
+def test_an_installed_copy_finds_its_profiles_outside_a_checkout(tmp_path):
+    """``pip install .`` (not editable), then the package used from a folder that is no checkout."""
+    import shutil
+    import subprocess
+    import sys
+    pytest.importorskip("setuptools")
+    root, src = config.repo_root(), tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(root / "skelutils", src / "skelutils", ignore=ignore)
+    shutil.copytree(root / "profiles", src / "profiles", ignore=ignore)
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(site), str(src)], check=True, capture_output=True, timeout=300)
+    assert sorted(p.name for p in (site / "skelutils" / "profiles").iterdir()) == sorted(
+        f"{n}.yaml" for n in config.PROFILES)
+    assert (site / "skelutils" / "data" / "paper_results.json").is_file()
+    code = ("from skelutils import config, paper; import json; "
+            "print(json.dumps([config.load_profile(n)['name'] for n in config.PROFILES] "
+            "+ [str(config.profile_path('smoke')), str(config.repo_root()), paper.table1('cnn3d_lstm', 'xsub')]))")
+    env = {k: v for k, v in os.environ.items() if k not in ("SKELUTILS_ROOT", "SKELUTILS_ARTIFACTS")}
+    env["PYTHONPATH"] = str(site)
+    out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    got = json.loads(out)
+    assert got[:3] == list(config.PROFILES)
+    assert got[3] == str(site / "skelutils" / "profiles" / "smoke.yaml")
+    assert got[4] == str(elsewhere.resolve())  # artifacts go under the working folder, not site-packages
+    assert got[5] == paper.table1("cnn3d_lstm", "xsub")

@@ -42,6 +42,8 @@ def cfg(tmp_path, monkeypatch):
     c["name"] = "unit"
     c["seeds"] = [3, 4]
     c["train"].update(epochs=1, device="cpu")
+    # five performances per class on the training side: 0.2 holds one out for validation
+    c["data"]["val_fraction"] = 0.2
     c["gan"]["n_per_class"] = 10
     c["models"]["cnn3d_lstm"]["params"] = {"filters": [2, 2, 2, 2], "lstm_hidden": 4, "proj": 4, "fc": 4}
     return c
@@ -78,13 +80,16 @@ def test_hybrid_without_generated_samples_points_to_notebook_02(cfg):
         experiments.hybrid_arrays(_dataset(), "xsub", cfg, "paper", 0.5, 0)
 
 
-def _write_synthetic(cfg, per_class=10):
+def _write_synthetic(cfg, per_class=10, ds=None):
+    """Generated samples as notebook 02 saves them, from a GAN trained on ``ds`` (default :func:`_dataset`)."""
+    ds = ds if ds is not None else _dataset()
     rng = np.random.default_rng(1)
     y = np.repeat(np.arange(7), per_class)
     x = rng.normal(0, 0.1, (len(y), 2, T, 25, 3)).astype(np.float32)
     hybrid.save_synthetic(experiments.synthetic_path(cfg), x, y,
-                          meta={"gan_config": {}, "seed": 0, "iterations": 1, "data_source": "simulated",
-                                "dataset_fingerprint": "x"})
+                          meta={"gan_config": {}, "seed": 0, "iterations": 1, "data_source": ds.source,
+                                "dataset_fingerprint": ds.fingerprint, "gan_train_splits": ["xsub", "xview"],
+                                "gan_train_indices": experiments.gan_training_indices(ds, cfg).tolist()})
 
 
 @pytest.mark.parametrize("protocol", ["clean", "paper"])
@@ -97,12 +102,14 @@ def test_hybrid_training_records_protocol_fraction_and_real_only_accuracy(cfg, p
     on_disk = json.loads(path.read_text())
     assert on_disk["protocol"] == protocol and on_disk["gan_fraction"] == 0.5 and on_disk["seed"] == 3
     n_syn = on_disk["hybrid"]["n_synthetic"]
-    assert sum(n_syn.values()) == 7 * 5
+    per_class = 5  # fraction 0.5 of the 10 generated samples per class
     if protocol == "clean":
-        assert n_syn == {"train": 35, "val": 0, "test": 0}
+        # the same generated training share as the paper protocol (80%), none in val or test
+        assert n_syn == {"train": 7 * round(hybrid.PAPER_SPLIT[0] * per_class), "val": 0, "test": 0}
         assert on_disk["n_test"] == len(real["y_test"])
         assert on_disk["test_accuracy_real"] == pytest.approx(on_disk["test_accuracy"])
     else:
+        assert sum(n_syn.values()) == 7 * per_class
         assert n_syn["test"] > 0 and on_disk["n_test_synthetic"] == n_syn["test"]
         assert on_disk["n_test"] == len(real["y_test"]) + n_syn["test"]
         pred = np.asarray(on_disk["test_predictions"])[:len(real["y_test"])]
@@ -131,3 +138,60 @@ def test_profile_gan_config_overrides_preset(cfg):
         experiments.profile_gan_config({**cfg, "gan": {"preset": "cpu30", "config": {"latent": 3}}})
     with pytest.raises(ValueError, match=r"gan.config.*output='x'"):
         experiments.profile_gan_config({**cfg, "gan": {"preset": "cpu30", "config": {"output": "x"}}})
+
+
+def test_results_file_is_written_once_and_complete(cfg, monkeypatch):
+    writes = []
+    real_write = config.write_json
+
+    def recording_write(path, obj):
+        writes.append((str(path), dict(obj)))
+        return real_write(path, obj)
+
+    monkeypatch.setattr(config, "write_json", recording_write)
+    monkeypatch.setattr("skelutils.train.write_json", recording_write)
+    res = experiments.train_recogniser(cfg, "cnn3d_lstm", "xsub", _dataset())
+    path = str(config.artifacts_dir(cfg, "results") / "cnn3d_lstm_xsub.json")
+    to_results = [obj for p, obj in writes if p == path]
+    assert len(to_results) == 1, "a kill between two writes would leave a file without test_accuracy_real"
+    assert {"test_accuracy_real", "n_test_synthetic", "history", "test_accuracy"} <= to_results[0].keys()
+    from skelutils import results
+    results.validate_run(json.loads(open(path).read()), path, profile="unit")
+    assert res["test_accuracy_real"] == to_results[0]["test_accuracy_real"]
+
+
+def test_the_engine_imports_nothing_from_the_layers_above_it():
+    import ast
+    from pathlib import Path
+
+    from skelutils import train
+    tree = ast.parse(Path(train.__file__).read_text())
+    body = [n for n in tree.body if not (isinstance(n, ast.If) and "__main__" in ast.unparse(n.test))]
+    names = set()
+    for node in (n for top in body for n in ast.walk(top)):
+        if isinstance(node, ast.ImportFrom):
+            names.add(node.module or "")
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    assert not {n for n in names if n.startswith(("skelutils.experiments", "skelutils.run"))}, names
+
+
+def test_command_line_trains_through_the_profile_and_checks_it(cfg, tmp_path, capsys):
+    import yaml
+
+    from skelutils import run
+    ds = _dataset()
+    ds.save(tmp_path / "ds.npz")
+    profile = tmp_path / "unit.yaml"
+    profile.write_text(yaml.safe_dump(cfg))
+    args = ["--model", "cnn3d_lstm", "--profile", str(profile), "--dataset", str(tmp_path / "ds.npz"),
+            "--device", "cpu", "--no-progress"]
+    assert run.main(args) == 0
+    assert "cnn3d_lstm xsub: test accuracy" in capsys.readouterr().out
+    on_disk = json.loads((config.artifacts_dir(cfg, "results") / "cnn3d_lstm_xsub.json").read_text())
+    assert on_disk["dataset_path"] == str(tmp_path / "ds.npz") and on_disk["epochs"] == 1
+    with pytest.raises(config.ProfileError, match=r"overrides: train\.device is 'gpu'.*'cuda:<index>'"):
+        run.main(args[:-3] + ["--device", "gpu"])
+    with pytest.raises(FileNotFoundError, match="01_data.ipynb"):
+        run.main(["--model", "cnn3d_lstm", "--profile", str(profile), "--dataset", str(tmp_path / "no.npz")])

@@ -34,7 +34,8 @@ def make_run(model="cnn3d_lstm", split="xsub", seed=0, acc=0.5, protocol="real-o
             "class_names": list(CLASS_NAMES), "history": hist, "best_epoch": epochs,
             "best_val_acc": 0.8, "n_train": 100, "n_val": 20, "n_test": per * k, "epochs": epochs,
             "params": {}, "device": "cpu", "world_size": 1, "wall_seconds": 1.0, "git_commit": "x",
-            "dataset_fingerprint": "f", "protocol": protocol, "gan_fraction": fraction}
+            "dataset_fingerprint": "f", "protocol": protocol, "gan_fraction": fraction,
+            "test_accuracy_real": acc}
 
 
 @pytest.fixture
@@ -82,7 +83,8 @@ def test_grouping_ignores_file_names_and_separates_settings(art):
     assert by[("simulated", "paper", 1.0)]["mean"] == pytest.approx(90.0)
 
 
-@pytest.mark.parametrize("field", ["test_accuracy", "seed", "protocol", "per_class_accuracy", "history"])
+@pytest.mark.parametrize("field", ["test_accuracy", "seed", "protocol", "per_class_accuracy", "history",
+                                   "test_accuracy_real"])
 def test_missing_field_names_file_and_field(art, field):
     run = make_run()
     del run[field]
@@ -117,6 +119,22 @@ def test_bad_history_and_inconsistent_counts(art):
     put(art, "h", run)
     with pytest.raises(results.ResultsError, match=r"'confusion_matrix'.*n_test"):
         results.load_results(PROFILE)
+
+
+def test_history_must_cover_every_epoch_of_the_run(art):
+    # a resumed run once recorded the call's epochs (2) next to the checkpoint's five epochs
+    run = make_run(epochs=5)
+    run["epochs"] = 2
+    put(art, "short", run)
+    with pytest.raises(results.ResultsError, match=r"short\.json.*'history'.*epochs 1\.\.5.*'epochs' is 2"):
+        results.load_results(PROFILE)
+    run = make_run(epochs=5)
+    del run["history"][2]
+    put(art, "short", run)
+    with pytest.raises(results.ResultsError, match=r"'history'.*\[1, 2, 4, 5\]"):
+        results.load_results(PROFILE)
+    put(art, "short", make_run(epochs=5))
+    assert len(results.load_results(PROFILE)) == 1
 
 
 def test_not_json_wrong_profile_and_duplicate_seed(art):

@@ -124,6 +124,96 @@ def test_resume_gives_the_uninterrupted_result(tmp_path, opt_kw):
         assert ck["scheduler"] is not None
 
 
+def test_a_run_is_extended_but_never_shortened(tmp_path):
+    data = make_data()
+    five = run(tmp_path, "r", data=data, epochs=5)
+    with pytest.raises(ValueError) as e:
+        run(tmp_path, "r", data=data, epochs=2)
+    msg = str(e.value)
+    assert str(tmp_path / "r" / "last.pt") in msg and "run of 5 epochs" in msg and "epochs=2" in msg
+    assert "resume=False" in msg and str(tmp_path / "r") in msg
+    assert json.loads((tmp_path / "r.json").read_text())["epochs"] == 5  # the results file is untouched
+    again = run(tmp_path, "r", data=data, epochs=5)  # the same length: re-tested, not retrained
+    assert again["history"] == five["history"] and again["epochs"] == 5
+    longer = run(tmp_path, "r", data=data, epochs=7)
+    assert longer["epochs"] == 7 and [h["epoch"] for h in longer["history"]] == list(range(1, 8))
+    assert longer["history"][:5] == five["history"]
+    assert tr.load_checkpoint(tmp_path / "r" / "last.pt")["epochs"] == 7
+    with pytest.raises(ValueError, match="run of 7 epochs"):
+        run(tmp_path, "r", data=data, epochs=5)
+
+
+def test_retest_reports_where_the_epochs_were_trained(tmp_path):
+    data = make_data()
+    run(tmp_path, "r", data=data, epochs=2)
+    # as if the two epochs had been trained on a GPU box by four processes
+    gpu = {"device": "cuda:0 (Some GPU)", "world_size": 4}
+    for name in ("last.pt", "best.pt"):
+        ck = tr.load_checkpoint(tmp_path / "r" / name)
+        for seg in ck["segments"]:
+            seg.update(gpu)
+            seg["train_params"] = {**seg["train_params"], "world_size": 4, "per_rank_batch_size": 2}
+        tr.save_checkpoint(tmp_path / "r" / name, ck)
+    res = run(tmp_path, "r", data=data, epochs=2)
+    assert (res["device"], res["world_size"]) == ("cuda:0 (Some GPU)", 4) and res["test_device"] == "cpu"
+    assert res["train_params"]["per_rank_batch_size"] == 2
+    # two more epochs here: the results say which epochs ran where
+    res = run(tmp_path, "r", data=data, epochs=4)
+    assert [(s["first_epoch"], s["last_epoch"], s["device"]) for s in res["training_segments"]] == [
+        (1, 2, "cuda:0 (Some GPU)"), (3, 4, "cpu")]
+    assert (res["device"], res["world_size"]) == ("cpu", 1)
+
+
+def test_kill_between_last_and_best_is_repaired_on_resume(tmp_path, monkeypatch):
+    data = make_data()
+    full = run(tmp_path, "full", data=data, epochs=3)
+    assert full["best_epoch"] >= 2, "the data should make a later epoch the best"
+    real_save = tr.save_checkpoint
+
+    def killed_before_best(path, state):
+        if os.path.basename(path) == "best.pt" and state["epoch"] == full["best_epoch"]:
+            raise KeyboardInterrupt
+        return real_save(path, state)
+
+    monkeypatch.setattr(tr, "save_checkpoint", killed_before_best)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, "part", data=data, epochs=3)
+    monkeypatch.setattr(tr, "save_checkpoint", real_save)
+    assert tr.load_checkpoint(tmp_path / "part" / "best.pt")["epoch"] < full["best_epoch"]
+    cont = run(tmp_path, "part", data=data, epochs=3)
+    assert cont["best_epoch"] == full["best_epoch"] and cont["test_predictions"] == full["test_predictions"]
+    assert tr.load_checkpoint(tmp_path / "part" / "best.pt")["epoch"] == full["best_epoch"]
+
+
+def test_best_from_another_run_is_refused(tmp_path):
+    data = make_data(random_val=True, seed=3)
+    res = run(tmp_path, "r", data=data, epochs=6, lr=0.05, dropout=0.3)
+    assert res["best_epoch"] < 6
+    ck = tr.load_checkpoint(tmp_path / "r" / "last.pt")
+    tr.save_checkpoint(tmp_path / "r" / "best.pt", ck)  # a best.pt that is not the recorded best epoch
+    with pytest.raises(ValueError) as e:
+        run(tmp_path, "r", data=data, epochs=6, lr=0.05, dropout=0.3)
+    msg = str(e.value)
+    assert f"holds epoch 6 but {tmp_path / 'r' / 'last.pt'} records epoch {res['best_epoch']} as the best" in msg
+    assert "resume=False" in msg
+
+
+def test_a_failed_checkpoint_write_leaves_the_old_one(tmp_path, monkeypatch):
+    data = make_data()
+    run(tmp_path, "r", data=data, epochs=1)
+    before = (tmp_path / "r" / "last.pt").read_bytes()
+
+    def half_written(obj, f, *a, **k):
+        f.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tr.torch, "save", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        run(tmp_path, "r", data=data, epochs=2)
+    assert (tmp_path / "r" / "last.pt").read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["best.pt", "last.pt"]
+
+
 def test_resume_false_starts_over(tmp_path):
     data = make_data()
     run(tmp_path, "r", data=data, epochs=2)
@@ -292,6 +382,12 @@ def test_ddp_two_processes_agree_with_one(tmp_path):
     torch.manual_seed(123)
     init = TinyNet().state_dict()
     assert not torch.allclose(init["fc1.weight"], weights(tmp_path / "single" / "last.pt")["fc1.weight"], atol=1e-3)
+    # re-tested in one process (as the notebooks do after a torchrun), the results still say
+    # where the epochs were trained
+    retest = run(tmp_path, "ddp", data=make_data(n_train=45), **kw)
+    assert retest["world_size"] == 2 and retest["train_params"]["per_rank_batch_size"] == 4
+    assert retest["training_segments"] == ddp["training_segments"]
+    assert retest["test_predictions"] == ddp["test_predictions"]
 
 
 def test_model_by_name_and_rebuild_from_checkpoint(tmp_path):
