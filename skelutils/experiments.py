@@ -1,7 +1,7 @@
 """The glue between a profile, the dataset artifact, the generated samples and the training engine.
 
 One call trains one recogniser on one split exactly as the training notebooks
-(03-05), the ablation (07) and ``torchrun -m skelutils.train`` do, writing
+(03-05), the ablation (07) and the command line (``skelutils.run``, also under torchrun) do, writing
 ``artifacts/<profile>/results/<run>.json`` where ``<run>`` is :func:`run_name`.
 """
 from __future__ import annotations
@@ -32,9 +32,12 @@ def split_arrays(ds, protocol: str, cfg: dict) -> dict[str, Any]:
         ds: a ``skelutils.dataset.Dataset`` (notebook 01's artifact).
         protocol: ``"xsub"``, ``"xview"`` or ``"xset"``.
         cfg: the profile (``data.val_fraction`` and ``seed`` are used).
+
+    ``class_names`` follows the data set's class set (``ds.class_names``: seven harmful classes,
+    or eight with "harmless interaction"), so a recogniser trained on it gets that many outputs.
     """
     parts = split_indices(ds, protocol, cfg)
-    out: dict[str, Any] = {"class_names": list(CLASS_NAMES), "indices": parts}
+    out: dict[str, Any] = {"class_names": list(getattr(ds, "class_names", CLASS_NAMES)), "indices": parts}
     for part, idx in parts.items():
         out[f"x_{part}"] = ds.x[idx]
         out[f"y_{part}"] = ds.y[idx].astype(np.int64)
@@ -43,14 +46,24 @@ def split_arrays(ds, protocol: str, cfg: dict) -> dict[str, Any]:
 
 def gan_training_indices(ds, cfg: dict) -> np.ndarray:
     """Indices of the samples the GAN may learn from: training (not validation) samples of
-    *both* the cross-subject and the cross-view split.
+    *every* split in the profile's ``gan.train_splits`` (default ``[xsub, xview]``).
 
     A generator fitted to the cross-subject training set would have seen cross-view test
     samples (and the other way round), and its output is later mixed into either split's
-    training data; the intersection is never test or validation data for either split.
+    training data; the intersection is never test or validation data for any split listed.
+    :func:`hybrid_arrays` refuses hybrid data for a split whose validation or test part the
+    GAN learned from (``xset`` unless it is listed).
     """
-    return np.intersect1d(split_indices(ds, "xsub", cfg)["train"],
-                          split_indices(ds, "xview", cfg)["train"]).astype(np.int64)
+    from .splits import PROTOCOLS
+    names = list((cfg.get("gan") or {}).get("train_splits") or ["xsub", "xview"])
+    bad = [n for n in names if n not in PROTOCOLS]
+    if bad:
+        raise ValueError(f"profile {cfg.get('name')!r}: gan.train_splits holds {bad}; expected a list of "
+                         f"{list(PROTOCOLS)}")
+    idx = split_indices(ds, names[0], cfg)["train"]
+    for name in names[1:]:
+        idx = np.intersect1d(idx, split_indices(ds, name, cfg)["train"])
+    return np.asarray(idx, np.int64)
 
 
 def synthetic_path(cfg: dict) -> Path:
@@ -100,13 +113,19 @@ def profile_seeds(cfg: dict) -> list[int]:
 def hybrid_arrays(ds, split: str, cfg: dict, protocol: str, fraction: float, seed: int) -> dict[str, Any]:
     """The real split arrays, with generated samples added under ``protocol`` when ``fraction`` > 0.
 
+    The generated file must come from a GAN trained on this data set (its sidecar's
+    ``dataset_fingerprint`` and ``data_source`` equal ``ds``'s) and on none of ``split``'s
+    validation or test samples (its ``gan_train_indices``); otherwise a ValueError says what
+    to re-run. ``seed`` draws the generated training samples; the generated validation and
+    test samples of the ``paper`` protocol do not depend on it (``skelutils.hybrid.make_hybrid``).
+
     Returns the arrays of :func:`split_arrays` plus ``is_synthetic_test`` and a ``provenance``
     dict (protocol, fraction, per-part counts, the generated file's fingerprint).
     """
     from . import hybrid
     protocol, fraction = _check_training_data(protocol, fraction)
     data = split_arrays(ds, split, cfg)
-    data.pop("indices")
+    parts = data.pop("indices")
     if protocol == "real-only" or fraction == 0.0:
         data["is_synthetic_test"] = np.zeros(len(data["y_test"]), bool)
         data["provenance"] = {"protocol": protocol, "fraction": 0.0, "n_synthetic": {"train": 0, "val": 0, "test": 0}}
@@ -115,7 +134,22 @@ def hybrid_arrays(ds, split: str, cfg: dict, protocol: str, fraction: float, see
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: hybrid training ({protocol}, fraction {fraction}) needs "
                                 f"the generated samples; run notebooks/02_gan.ipynb with PROFILE={cfg['name']} first")
-    syn = hybrid.load_synthetic(path)
+    syn = hybrid.load_synthetic(path, dataset_fingerprint=ds.fingerprint, data_source=ds.source)
+    gan_idx = syn["meta"].get("gan_train_indices")
+    if gan_idx is None:
+        raise ValueError(f"{path.with_suffix('.json')} does not record which samples the GAN learned from "
+                         f"(gan_train_indices), so nothing shows that the {split} validation and test parts "
+                         f"were kept from it; re-run notebooks/02_gan.ipynb with PROFILE={cfg['name']}")
+    gan_idx = np.asarray(gan_idx, np.int64)
+    seen = {p: int(np.isin(parts[p], gan_idx).sum()) for p in ("val", "test")}
+    if any(seen.values()):
+        raise ValueError(
+            f"the GAN behind {path} learned from {seen['test']} samples of the {split} test part and "
+            f"{seen['val']} of its validation part (it learned from the training part of "
+            f"{syn['meta'].get('gan_train_splits')} only), so hybrid training on {split} would validate and "
+            f"test on sequences its generator imitates. Add {split} to gan.train_splits in profile "
+            f"{cfg['name']!r} (e.g. train_splits: [xsub, xview, {split}]) and re-run notebooks/02_gan.ipynb, "
+            "or train with hybrid.protocol real-only on this split.")
     per_class = int(cfg.get("gan", {}).get("n_per_class", 500))
     mixed = hybrid.make_hybrid(data, syn["x"], syn["y"], protocol=protocol, fraction=fraction,
                                per_class=per_class, seed=int(seed))
@@ -177,13 +211,13 @@ def train_recogniser(cfg: dict, model: str, split: str, ds, *, seed: int | None 
               weight_decay_fc=float(tcfg["weight_decay_fc"]),
               plateau_patience=int(tcfg["plateau_patience"]), seed=seed,
               device=tcfg.get("device", "auto"), run_dir=run_dir(cfg, run, results_dir),
-              results_path=results_path, meta=info, progress=progress, resume=resume)
+              results_path=None, meta=info, progress=progress, resume=resume)
     pred = np.asarray(res["test_predictions"])
     real = ~is_syn_test
     res["test_accuracy_real"] = float((pred[real] == data["y_test"][real]).mean()) if real.any() else None
     res["n_test_synthetic"] = int(is_syn_test.sum())
     if int(os.environ.get("RANK", "0")) == 0:
-        config.write_json(results_path, res)
+        config.write_json(results_path, res)  # once, complete, atomically
     return res
 
 
@@ -217,32 +251,49 @@ def train_profile_gan(cfg: dict, ds, *, progress: bool = False) -> dict[str, Any
 
     Returns:
         dict with ``history`` (see ``skelutils.gan.train_gan``), ``run_dir``, ``preset``,
-        ``config`` (the GANConfig as a dict), ``iterations``, ``batch_size``, ``n_train`` and
-        ``train_counts`` (samples per class).
+        ``config`` (the GANConfig as a dict), ``iterations`` (the generator updates the
+        checkpoint holds), ``iterations_requested``, ``batch_size``, ``n_train``,
+        ``train_counts`` (samples per class), ``train_indices`` (into ``ds``) and
+        ``train_splits``.
     """
     from . import gan
     gcfg = cfg.get("gan") or {}
     preset = gcfg.get("preset", "smoke")
     gan_cfg, run = profile_gan_config(cfg)
     idx = gan_training_indices(ds, cfg)
+    splits_used = list(gcfg.get("train_splits") or ["xsub", "xview"])
     if idx.size == 0:
-        raise ValueError(f"profile {cfg['name']!r}: no sample is in the training part of both the xsub and the "
-                         "xview split, so the GAN has nothing to learn from; check the dataset of notebook 01")
+        raise ValueError(f"profile {cfg['name']!r}: no sample is in the training part of every split of "
+                         f"gan.train_splits {splits_used}, so the GAN has nothing to learn from; check the "
+                         "dataset of notebook 01 or shorten gan.train_splits")
     x, y = ds.x[idx], ds.y[idx].astype(np.int64)
     iterations = int(gcfg.get("iterations") or run["iterations"])
     batch = min(int(run["batch_size"]), len(y))
     gdir = config.artifacts_dir(cfg, "gan", "run")
+    if (gdir / gan.CHECKPOINT_NAME).is_file():
+        have = int(gan.load_generator(gdir).meta["iteration"])
+        if have > iterations:
+            raise ValueError(f"{gdir / gan.CHECKPOINT_NAME} holds a GAN run of {have} generator updates, more "
+                             f"than the {iterations} requested (profile key gan.iterations, notebook parameter "
+                             f"ITERATIONS); request at least {have} to use or extend that run, or delete {gdir} "
+                             "to train afresh")
     hist = gan.train_gan(x, y, gan_cfg, run_dir=gdir, iterations=iterations, batch_size=batch,
                          seed=int(cfg.get("seed", 0)), device=cfg.get("train", {}).get("device", "auto"),
                          progress=progress)
+    done = int(gan.load_generator(gdir).meta["iteration"])
     return {"history": hist, "run_dir": gdir, "preset": preset, "config": gan_cfg.to_dict(),
-            "iterations": iterations, "batch_size": batch, "n_train": int(len(y)),
-            "train_counts": np.bincount(y, minlength=len(CLASS_NAMES)).tolist()}
+            "iterations": done, "iterations_requested": iterations, "batch_size": batch,
+            "n_train": int(len(y)), "train_counts": np.bincount(y, minlength=len(CLASS_NAMES)).tolist(),
+            "train_indices": idx, "train_splits": splits_used}
 
 
 def generate_synthetic(cfg: dict, ds, gan_info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Sample ``gan.n_per_class`` sequences per class from the trained generator, at the
-    dataset's frame count, and save them with their provenance to :func:`synthetic_path`."""
+    dataset's frame count, and save them with their provenance to :func:`synthetic_path`.
+
+    The provenance records the generator updates the checkpoint holds (``iterations``), the
+    data set (``data_source``, ``dataset_fingerprint``) and the samples the GAN learned from
+    (``gan_train_indices``, ``gan_train_splits``), which :func:`hybrid_arrays` checks."""
     from . import gan, hybrid
     n = int((cfg.get("gan") or {}).get("n_per_class", 500))
     seed = int(cfg.get("seed", 0))
@@ -251,25 +302,34 @@ def generate_synthetic(cfg: dict, ds, gan_info: dict[str, Any]) -> tuple[np.ndar
     hist = gan_info["history"]
     hybrid.save_synthetic(synthetic_path(cfg), x, y, meta={
         "gan_config": gan_info["config"], "preset": gan_info["preset"], "seed": seed,
-        "iterations": gan_info["iterations"], "batch_size": gan_info["batch_size"],
-        "train_seconds": float(hist["seconds"][-1]) if hist.get("seconds") else None,
+        "iterations": int(gen.meta["iteration"]), "batch_size": gan_info["batch_size"],
+        "train_seconds": float(gen.meta["seconds"]),
         "n_gan_train": gan_info["n_train"], "data_source": ds.source, "profile": cfg["name"],
-        "dataset_fingerprint": ds.fingerprint})
+        "dataset_fingerprint": ds.fingerprint,
+        "gan_train_indices": np.asarray(gan_info["train_indices"]).astype(int).tolist(),
+        "gan_train_splits": list(gan_info["train_splits"])})
     return x, y
 
 
 def measure_gan_quality(cfg: dict, ds, gen_x: np.ndarray, gen_y: np.ndarray,
                         gan_info: dict[str, Any] | None = None) -> dict[str, Any]:
-    """FID, MMD, recognisability, plausibility and diversity of generated samples, written to
-    ``artifacts/<profile>/gan/quality.json``.
+    """FID, MMD, recognisability, memorisation, plausibility and diversity of generated samples,
+    written to ``artifacts/<profile>/gan/quality.json``.
 
     The feature network is the profile's ``gan.feature_model`` trained on the real
-    cross-subject training data (the same run notebook 03 reports, so it is trained once);
-    the real reference is the cross-subject *test* set, which neither it nor the GAN saw.
+    cross-subject training data (the same run notebook 03 reports, so it is trained once).
+    The real reference of FID and MMD is the cross-subject *test* set, which neither it nor
+    the GAN saw; its performers (and camera 1) differ from the GAN's training data, so the
+    report also scores the GAN's training samples against it (``real_vs_gan_train``): what a
+    generator that reproduced its training distribution would score. The memorisation check
+    compares generated samples with the GAN's training samples, next to the real samples of
+    the same performers and cameras that the GAN did not see (the validation samples of
+    ``gan.train_splits``); with fewer than 2 of them, next to the reference.
     """
     import torch
 
     from . import quality
+    from .splits import is_train
     from .train import load_checkpoint_model
     model_name = (cfg.get("gan") or {}).get("feature_model", "cnn3d_lstm")
     res = train_recogniser(cfg, model_name, "xsub", ds, protocol="real-only", fraction=0.0)
@@ -285,8 +345,23 @@ def measure_gan_quality(cfg: dict, ds, gen_x: np.ndarray, gen_y: np.ndarray,
         return net(torch.from_numpy(b))
 
     real = split_arrays(ds, "xsub", cfg)
+    gidx = np.asarray(gan_info["train_indices"] if gan_info and "train_indices" in gan_info
+                      else gan_training_indices(ds, cfg), np.int64)
+    splits_used = list((cfg.get("gan") or {}).get("train_splits") or ["xsub", "xview"])
+    same = np.ones(len(ds.y), bool)
+    for name in splits_used:
+        same &= is_train(ds.meta, name)
+    same[gidx] = False
+    held = np.flatnonzero(same)
+    heldout_name = f"validation samples of the GAN's performers and cameras ({', '.join(splits_used)})"
+    if held.size < 2:
+        held, heldout_name = real["indices"]["test"], "xsub test set"
     rep = quality.quality_report(real["x_test"], real["y_test"], gen_x, gen_y, feature_fn=feature_fn,
-                                 predict_fn=predict_fn, seed=int(cfg.get("seed", 0)))
+                                 predict_fn=predict_fn, gan_train_x=ds.x[gidx],
+                                 gan_train_y=ds.y[gidx].astype(np.int64), heldout_x=ds.x[held],
+                                 seed=int(cfg.get("seed", 0)))
+    rep["memorisation"]["heldout_set"] = heldout_name
+    rep["memorisation"]["n_heldout"] = int(held.size)
     rep["provenance"] = {
         "profile": cfg["name"], "data_source": ds.source, "dataset_fingerprint": ds.fingerprint,
         "real_reference": "xsub test set", "feature_model": model_name,
@@ -295,8 +370,8 @@ def measure_gan_quality(cfg: dict, ds, gen_x: np.ndarray, gen_y: np.ndarray,
         "gan_preset": (gan_info or {}).get("preset"), "gan_iterations": (gan_info or {}).get("iterations"),
         "gan_train_seconds": (float(gan_info["history"]["seconds"][-1])
                               if gan_info and gan_info["history"].get("seconds") else None),
-        "gan_n_train": (gan_info or {}).get("n_train"), "synthetic_file": str(synthetic_path(cfg).name),
-        "git_commit": config.git_commit()}
+        "gan_n_train": int(gidx.size), "gan_train_splits": splits_used,
+        "synthetic_file": str(synthetic_path(cfg).name), "git_commit": config.git_commit()}
     config.write_json(config.artifacts_dir(cfg, "gan") / "quality.json", rep)
     return rep
 

@@ -721,8 +721,10 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ...
         progress: show a tqdm bar.
         resume: continue from ``run_dir/gan_last.pt`` when present (the config,
-            batch size, seed and data must match); False starts afresh and
-            overwrites it.
+            batch size, seed and data must match). A checkpoint of fewer updates than
+            ``iterations`` is extended to ``iterations`` (as an uninterrupted run of that
+            length); one of exactly ``iterations`` is returned as it is; one of more is
+            refused. False starts afresh and overwrites it.
         log_every: iterations per history entry (values are means over the interval).
         checkpoint_every: iterations between checkpoints (one is also written at the end).
             A killed run loses at most this many iterations: called again with the same
@@ -740,7 +742,11 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
 
     Raises:
         ValueError: bad shapes or labels, both or neither of iterations/epochs,
-            or a checkpoint from another config, batch size, seed or data set.
+            or a checkpoint from another config, batch size, seed or data set, or of more
+            generator updates than ``iterations``.
+
+    The generator updates a run has received are the checkpoint's ``iteration``
+    (``load_generator(run_dir).meta["iteration"]``), which provenance should record.
     """
     x, y = _check_data(x, y, cfg)
     n = x.shape[0]
@@ -784,6 +790,12 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
         if rdiff:
             raise ValueError(f"{ckpt_path} belongs to another run ({'; '.join(rdiff)}). Resume with "
                              "the same data, batch size and seed, use a new run_dir, or resume=False.")
+        done = int(ckpt["iteration"])
+        if done > iterations:
+            raise ValueError(f"{ckpt_path} holds a run of {done} generator updates, more than the "
+                             f"{iterations} requested; a run cannot be shortened. Request iterations >= "
+                             f"{done} to use (or extend) it, use a new run_dir, or resume=False to start "
+                             "afresh (overwrites it).")
         _load_weights(gen, ckpt["generator"], ckpt_path)
         _load_weights(critic, ckpt["critic"], ckpt_path)
         opt_g.load_state_dict(ckpt["opt_g"])
@@ -807,6 +819,7 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
 
     def save(it: int):
         state = {"format": _FORMAT, "config": cfg.to_dict(), "run": run_info, "iteration": it,
+                 "iterations_requested": iterations,
                  "seconds": elapsed, "generator": gen.state_dict(), "critic": critic.state_dict(),
                  "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                  "rng": {"torch": rng.get_state(), "perm": perm, "pos": pos},
@@ -895,7 +908,8 @@ def load_generator(run_dir: str | os.PathLike, device: str = "cpu") -> Generator
     """The trained generator of a run (``run_dir/gan_last.pt``), in eval mode.
 
     The returned module has ``.cfg`` (:class:`GANConfig`), ``.normaliser`` and
-    ``.meta`` (iteration reached, run info, training seconds).
+    ``.meta`` (``iteration``: the generator updates it received; ``run``: run info; ``seconds``:
+    training time).
 
     Raises:
         FileNotFoundError: no checkpoint; train with :func:`train_gan`

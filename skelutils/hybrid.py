@@ -4,7 +4,7 @@ The paper (section 4.4) generates 500 sequences per class with Kinetic-GAN and
 splits them 80/10/10 into its training, validation and test sets. That
 protocol (``"paper"``) puts generated samples into the test set, so the test
 accuracy partly measures how well a recogniser recognises the generator's
-output. The ``"clean"`` protocol adds generated samples to training only and
+output. The ``"clean"`` protocol adds the same generated training samples and
 keeps validation and test purely real; the book reports both.
 """
 from __future__ import annotations
@@ -87,18 +87,24 @@ def _check_xy(x, y, what: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y.astype(np.int64, copy=False)
 
 
+def _class_rng(seed: int, label: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(label)]))
+
+
 def make_hybrid(real: dict[str, np.ndarray], synth_x: np.ndarray, synth_y: np.ndarray, *,
                 protocol: str = "paper", fraction: float = 1.0, per_class: int = 500,
-                seed: int = 0, n_classes: int = len(CLASS_NAMES)) -> dict[str, Any]:
+                seed: int = 0, holdout_seed: int = 0, n_classes: int = len(CLASS_NAMES)) -> dict[str, Any]:
     """Append generated samples to a real train/val/test split.
 
-    For each class, ``round(fraction * per_class)`` generated samples are drawn
-    without replacement (a seeded permutation, so the same call gives the same
-    set; a smaller fraction gives a subset of a larger one's samples). Under
-    ``"paper"`` each class's draw is split 80/10/10 (train ``round(0.8 n)``,
-    val ``round(0.1 n)``, test the rest) and appended to the real parts; under
-    ``"clean"`` all of it goes to training and val/test stay real. Generated
-    samples are appended after the real ones (training loaders shuffle).
+    Per class, ``n = round(fraction * per_class)`` generated samples are used, split
+    80/10/10 as the paper does: ``round(0.8 n)`` for training, ``round(0.1 n)`` for
+    validation, the rest for testing. The validation and test draws come from a permutation
+    seeded by ``holdout_seed`` and the class alone, so they are the same whatever the training
+    ``seed``; the training draw is taken from the remaining samples with a permutation seeded
+    by ``seed`` and the class. Under ``"paper"`` all three draws are appended to the real parts;
+    under ``"clean"`` only the training draw is, so at one fraction and seed both protocols
+    train on the same generated samples and differ only in what they validate and test on.
+    Generated samples are appended after the real ones (training loaders shuffle).
 
     If the generated sequences have a different number of frames than the real
     ones, they are resampled linearly in time (:func:`resample_frames`).
@@ -108,21 +114,23 @@ def make_hybrid(real: dict[str, np.ndarray], synth_x: np.ndarray, synth_y: np.nd
             (N, 2, T, 25, 3) metres, y int labels 0..6. Other keys are not copied.
         synth_x: float32 (S, 2, T', 25, 3), metres, as returned by ``skelutils.gan.sample``.
         synth_y: int (S,) labels.
-        protocol: ``"paper"`` (default, 80/10/10 into all parts) or ``"clean"`` (train only).
+        protocol: ``"paper"`` (default, 80/10/10 into all parts) or ``"clean"`` (the 80% into
+            training only; validation and test stay real).
         fraction: share of ``per_class`` used, in [0, 1]; 0 gives the real data only.
         per_class: generated samples per class at ``fraction=1`` (paper: 500).
-        seed: seed of the per-class draw.
+        seed: seed of the per-class training draw (the recogniser's training seed).
+        holdout_seed: seed of the per-class validation and test draws (default 0).
         n_classes: number of classes (7).
 
     Returns:
         dict with the six real keys (x float32, y int64, real first then generated),
         ``is_synthetic_train/val/test`` bool arrays, and ``provenance``:
-        protocol, fraction, per_class, seed, n_per_class, frames, and
+        protocol, fraction, per_class, seed, holdout_seed, n_per_class, frames, and
         ``n_synthetic`` / ``n_real`` per part.
 
     Raises:
         ValueError: unknown protocol, fraction outside [0, 1], missing keys,
-            mismatched shapes, or fewer generated samples of a class than asked.
+            mismatched shapes, or fewer generated samples of a class than ``n``.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"make_hybrid: protocol={protocol!r}; expected one of {PROTOCOLS}")
@@ -155,24 +163,23 @@ def make_hybrid(real: dict[str, np.ndarray], synth_x: np.ndarray, synth_y: np.nd
                          f"x per_class={per_class}) but there are fewer for {'; '.join(short)}. "
                          f"Generate more in {_MADE_BY} or lower fraction/per_class.")
 
-    rng = np.random.default_rng(seed)
     take = {p: [] for p in _PARTS}
     n_tr, n_va = int(round(PAPER_SPLIT[0] * n_use)), int(round(PAPER_SPLIT[1] * n_use))
+    n_te = n_use - n_tr - n_va
     for c in range(n_classes):
         idx = np.flatnonzero(sy == c)
-        idx = idx[rng.permutation(idx.size)][:n_use]
+        idx = idx[_class_rng(holdout_seed, c).permutation(idx.size)]
+        held_test, held_val, pool = idx[:n_te], idx[n_te:n_te + n_va], idx[n_te + n_va:]
+        take["train"].append(pool[_class_rng(seed, c).permutation(pool.size)][:n_tr])
         if protocol == "paper":
-            take["train"].append(idx[:n_tr])
-            take["val"].append(idx[n_tr:n_tr + n_va])
-            take["test"].append(idx[n_tr + n_va:])
-        else:
-            take["train"].append(idx)
+            take["val"].append(held_val)
+            take["test"].append(held_test)
     t_real = shape[1]
     t_syn = sx.shape[2]
     out: dict[str, Any] = {}
     prov: dict[str, Any] = {"protocol": protocol, "fraction": float(fraction), "per_class": int(per_class),
-                            "seed": int(seed), "n_per_class": n_use,
-                            "split": list(PAPER_SPLIT) if protocol == "paper" else [1.0, 0.0, 0.0],
+                            "seed": int(seed), "holdout_seed": int(holdout_seed), "n_per_class": n_use,
+                            "split": list(PAPER_SPLIT) if protocol == "paper" else [PAPER_SPLIT[0], 0.0, 0.0],
                             "frames": {"real": int(t_real), "synthetic": int(t_syn),
                                        "resampled": bool(t_syn != t_real and n_use > 0)},
                             "n_synthetic": {}, "n_real": {}}
@@ -193,16 +200,25 @@ def _sidecar(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def save_synthetic(path: str | os.PathLike, x: np.ndarray, y: np.ndarray,
                    meta: dict[str, Any] | None = None) -> Path:
-    """Write generated samples as ``.npz`` plus a JSON provenance sidecar, atomically.
+    """Write generated samples as ``.npz`` plus a JSON provenance sidecar, each atomically.
 
     The npz holds ``x`` float32 (N, 2, T, 25, 3) metres, ``y`` int64 (N,),
     ``synthetic`` bool (N,) all True, and ``class_names``. The sidecar
     ``<path>.json`` holds ``meta`` (expected keys: ``gan_config``, ``seed``,
     ``iterations``, ``data_source``, ``dataset_fingerprint``; any JSON-ready
-    extras are kept) plus counts, shape, the file's own fingerprint and a UTC
-    timestamp.
+    extras are kept) plus counts, shape, the arrays' fingerprint, ``npz_sha256`` (the
+    sha256 of the npz file's bytes, which :func:`load_synthetic` checks, so that a sidecar
+    never describes another array file) and a UTC timestamp.
 
     Args:
         path: destination, ``.npz`` suffix added if missing.
@@ -229,26 +245,39 @@ def save_synthetic(path: str | os.PathLike, x: np.ndarray, y: np.ndarray,
     buf = io.BytesIO()
     np.savez(buf, x=x.astype(np.float32, copy=False), y=y, synthetic=np.ones(len(y), bool),
              class_names=np.array(CLASS_NAMES))
+    data = buf.getvalue()
     side = {**meta, "n": int(len(y)), "shape": list(x.shape),
             "counts": np.bincount(y, minlength=len(CLASS_NAMES)).tolist() if y.size else [],
             "class_names": list(CLASS_NAMES), "file_fingerprint": dataset_fingerprint(x, y),
+            "npz_file": path.name, "npz_sha256": hashlib.sha256(data).hexdigest(),
             "written_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, data)
     write_json(_sidecar(path), side)
     return path
 
 
-def load_synthetic(path: str | os.PathLike) -> dict[str, Any]:
-    """Read what :func:`save_synthetic` wrote.
+def load_synthetic(path: str | os.PathLike, *, dataset_fingerprint: str | None = None,
+                   data_source: str | None = None) -> dict[str, Any]:
+    """Read what :func:`save_synthetic` wrote, and check that the two files belong together.
+
+    Args:
+        path: the npz (``.npz`` may be left out).
+        dataset_fingerprint, data_source: when given, the data set the samples are about to be
+            mixed with (``Dataset.fingerprint`` and ``Dataset.source``); the sidecar's
+            ``dataset_fingerprint`` and ``data_source`` (the data the GAN learned from) must
+            equal them.
 
     Returns:
         dict with ``x`` float32 (N, 2, T, 25, 3), ``y`` int64 (N,), ``synthetic``
         bool (N,), ``class_names`` tuple, ``meta`` (the sidecar; ``{}`` with a
-        warning if it is missing).
+        warning if it is missing and no expectation was given).
 
     Raises:
         FileNotFoundError: no such file; it is made by notebooks/02_gan.ipynb.
-        ValueError: the file's class names differ from ``skelutils.ntu.CLASS_NAMES``.
+        ValueError: the file's class names differ from ``skelutils.ntu.CLASS_NAMES``; the
+            sidecar records another npz (its ``npz_sha256`` differs from the file's); or the
+            samples come from a GAN trained on another data set than the one expected (or
+            the sidecar that would say so is missing).
     """
     path = Path(path)
     if not path.is_file() and path.suffix != ".npz" and path.with_name(path.name + ".npz").is_file():
@@ -267,9 +296,38 @@ def load_synthetic(path: str | os.PathLike) -> dict[str, Any]:
         raise ValueError(f"{path}: class names {out['class_names']} differ from skelutils.ntu.CLASS_NAMES "
                          f"{tuple(CLASS_NAMES)}; labels would be misread. Re-generate with {_MADE_BY}.")
     side = _sidecar(path)
-    if side.is_file():
-        out["meta"] = json.loads(side.read_text())
-    else:
+    checking = dataset_fingerprint is not None or data_source is not None
+    if not side.is_file():
+        if checking:
+            raise ValueError(f"{side} is missing, so nothing says which data the GAN behind {path.name} "
+                             f"learned from; re-run {_MADE_BY} for this profile to write both files")
         warnings.warn(f"{side} missing: provenance of {path.name} unknown", stacklevel=2)
         out["meta"] = {}
+        return out
+    try:
+        meta = json.loads(side.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{side}: not valid JSON ({e}); re-run {_MADE_BY} to write it again") from e
+    recorded = meta.get("npz_sha256")
+    if recorded is None:
+        raise ValueError(f"{side} records no npz_sha256, so it cannot be tied to {path.name} (it was "
+                         f"written by older code); re-run {_MADE_BY} to write the pair again")
+    actual = _sha256(path)
+    if recorded != actual:
+        raise ValueError(f"{side} and {path.name} do not belong together: the sidecar describes an npz "
+                         f"with sha256 {recorded[:16]}..., the file has {actual[:16]}... (one of the "
+                         f"two was replaced or a write was interrupted); re-run {_MADE_BY} to write "
+                         "the pair again")
+    if checking:
+        got = {"data_source": meta.get("data_source"), "dataset_fingerprint": meta.get("dataset_fingerprint")}
+        want = {"data_source": data_source, "dataset_fingerprint": dataset_fingerprint}
+        diff = [k for k in want if want[k] is not None and got[k] != want[k]]
+        if diff:
+            raise ValueError(
+                f"{path} was generated by a GAN trained on {got['data_source']} data (dataset fingerprint "
+                f"{got['dataset_fingerprint']}), but the current data set is {want['data_source'] or '?'} "
+                f"(fingerprint {want['dataset_fingerprint'] or '?'}); mixing them would add samples of "
+                f"another data set. Re-run {_MADE_BY} with this profile so that the GAN learns from "
+                "the current data set.")
+    out["meta"] = meta
     return out

@@ -18,9 +18,10 @@ import numpy as np
 
 from skelutils.ntu import CLASS_NAMES, JOINT_NAMES
 
-__all__ = ["fid", "mmd", "real_vs_real_baseline", "recognisability", "bone_length_stats",
-           "contact_distance_stats", "diversity", "extract_features", "quality_report",
-           "ACTOR_CONTACT_JOINTS", "RECEIVER_TARGET_JOINTS"]
+__all__ = ["fid", "mmd", "median_bandwidth", "matched_counts", "real_vs_real_baseline", "recognisability",
+           "bone_length_stats", "contact_distance_stats", "diversity", "extract_features",
+           "nearest_distances", "memorisation", "quality_report", "ACTOR_CONTACT_JOINTS",
+           "RECEIVER_TARGET_JOINTS", "COPY_PERCENTILE", "COPY_SHARE_FLAG"]
 
 _J = {name: i for i, name in enumerate(JOINT_NAMES)}
 #: Actor (person 0) joints that strike or push: hands, hand tips, feet.
@@ -125,6 +126,19 @@ def mmd(feat_a: np.ndarray, feat_b: np.ndarray, kernel: str = "rbf",
     return float(saa + sbb - 2 * kab.mean())
 
 
+def median_bandwidth(feat: np.ndarray) -> float:
+    """The median heuristic: the median pairwise Euclidean distance of ``feat`` (N, D).
+
+    :func:`quality_report` takes it from the real features alone and passes the one value to
+    every MMD it computes, so that the real-vs-real and real-vs-generated values share a kernel.
+    Returns 1.0 when all samples coincide.
+    """
+    f = _feat(feat, "median_bandwidth")
+    d = _sq_dists(f, f)[np.triu_indices(len(f), 1)]
+    sigma2 = float(np.median(d))
+    return float(np.sqrt(sigma2)) if sigma2 > 0 else 1.0
+
+
 def _halves(n: int, rng: np.random.Generator, y: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     if y is None:
         p = rng.permutation(n)
@@ -139,17 +153,131 @@ def _halves(n: int, rng: np.random.Generator, y: np.ndarray | None) -> tuple[np.
     return np.concatenate(a), np.concatenate(b)
 
 
+def matched_counts(real_y: np.ndarray, *others: np.ndarray) -> dict[int, int]:
+    """Samples per class of the equal-size, equal-composition subsets :func:`quality_report` compares.
+
+    Class ``c`` contributes ``k_c = min(real_c // 2, other_c, ...)`` samples to each of the two
+    real halves and to every other set, so every compared pair has the same size *and* the same
+    classes in the same numbers; a class missing from any set is left out of all.
+
+    Args:
+        real_y: int labels of the real set (it supplies two disjoint halves).
+        others: int labels of the generated set (and any further set compared the same way).
+
+    Returns:
+        ``{label: k_c}`` for the classes with ``k_c >= 1``.
+    """
+    real_y = np.asarray(real_y).astype(np.int64)
+    out = {}
+    for c in np.unique(real_y):
+        k = int((real_y == c).sum()) // 2
+        for o in others:
+            k = min(k, int((np.asarray(o) == c).sum()))
+        if k >= 1:
+            out[int(c)] = k
+    return out
+
+
+def _draw(y: np.ndarray, counts: dict[int, int], rng: np.random.Generator, parts: int = 1) -> list[np.ndarray]:
+    """``parts`` disjoint index sets holding ``counts[c]`` samples of each class ``c``."""
+    out = [[] for _ in range(parts)]
+    for c, k in counts.items():
+        idx = np.flatnonzero(y == c)
+        idx = idx[rng.permutation(idx.size)]
+        for j in range(parts):
+            out[j].append(idx[j * k:(j + 1) * k])
+    return [np.concatenate(o) if o else np.zeros(0, np.int64) for o in out]
+
+
 def real_vs_real_baseline(feat: np.ndarray, y: np.ndarray | None = None, seed: int = 0,
                           kernel: str = "rbf", bandwidth: float | str = "median") -> dict[str, float]:
     """FID and MMD between two random halves of the real features (class-stratified if ``y``).
+
+    ``bandwidth="median"`` here is the median heuristic of all of ``feat``
+    (:func:`median_bandwidth`), not of the two halves' pooled distances.
 
     Returns:
         ``{"fid": .., "mmd": .., "n_per_half": ..}``: what a generator
         indistinguishable from the real data would score at that sample size.
     """
     f = _feat(feat, "real_vs_real_baseline", min_rows=4)
+    if kernel == "rbf" and bandwidth == "median":
+        bandwidth = median_bandwidth(f)
     a, b = _halves(len(f), np.random.default_rng(seed), None if y is None else np.asarray(y))
     return {"fid": fid(f[a], f[b]), "mmd": mmd(f[a], f[b], kernel, bandwidth), "n_per_half": int(len(a))}
+
+
+def _flat(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, np.float64).reshape(len(x), -1)
+
+
+def nearest_distances(query: np.ndarray, reference: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """Root-mean-square coordinate distance from each query sequence to its nearest reference sequence.
+
+    ``sqrt(mean over persons, frames, joints and axes of (q - r)^2)``, minimised over the
+    reference set: metres per coordinate; 0 for an exact copy.
+
+    Args:
+        query: (N, 2, T, 25, 3) metres.
+        reference: (R, 2, T, 25, 3) metres, the same T.
+
+    Returns:
+        float64 (N,).
+    """
+    qf, rf = _flat(query), _flat(reference)
+    if qf.shape[1] != rf.shape[1]:
+        raise ValueError(f"nearest_distances: query samples have {qf.shape[1]} values and reference "
+                         f"samples {rf.shape[1]}; resample both to the same number of frames first")
+    if len(rf) == 0:
+        raise ValueError("nearest_distances: the reference set is empty")
+    out = np.empty(len(qf))
+    for i in range(0, len(qf), chunk):
+        out[i:i + chunk] = _sq_dists(qf[i:i + chunk], rf).min(1)
+    return np.sqrt(out / qf.shape[1])
+
+
+#: A generated sample nearer to the GAN's training set than this percentile of the held-out
+#: real samples' nearest distances counts as a near copy.
+COPY_PERCENTILE = 5.0
+#: :func:`memorisation` flags a generator when more than this share of its samples are near copies
+#: (five times the share a held-out real sample shows by construction).
+COPY_SHARE_FLAG = 0.25
+
+
+def memorisation(gen_x: np.ndarray, train_x: np.ndarray, heldout_x: np.ndarray) -> dict[str, Any]:
+    """Does the generator reproduce its training sequences? Nearest-neighbour distances in coordinates.
+
+    For every generated sample, the distance to its nearest GAN-training sample
+    (:func:`nearest_distances`); the same for real samples the GAN did not see. A generator
+    that learned the distribution makes samples about as far from its training set as new real
+    samples are; one that copies makes many far nearer. A generated sample nearer than the
+    :data:`COPY_PERCENTILE`-th percentile of the held-out distances is a *near copy*; by
+    construction about 5% of held-out samples are, and the check is ``flagged`` when more than
+    :data:`COPY_SHARE_FLAG` of the generated samples are.
+
+    Args:
+        gen_x: (N, 2, T, 25, 3) generated, metres.
+        train_x: (R, 2, T, 25, 3) what the GAN learned from.
+        heldout_x: (H, 2, T, 25, 3) real samples outside ``train_x``, H >= 2; ideally of the same
+            performers and cameras.
+
+    Returns:
+        ``{"generated": summary, "heldout": summary, "ratio_of_medians", "threshold_m",
+        "near_copy_share", "heldout_near_copy_share", "flagged", "n_train"}``; a summary has
+        ``mean, median, p10, p90, n`` in metres.
+    """
+    if len(heldout_x) < 2:
+        raise ValueError(f"memorisation: needs at least 2 held-out real samples, got {len(heldout_x)}")
+    dg = nearest_distances(gen_x, train_x)
+    dh = nearest_distances(heldout_x, train_x)
+    thr = float(np.percentile(dh, COPY_PERCENTILE))
+    share = float((dg < thr).mean()) if dg.size else float("nan")
+    med_h = float(np.median(dh))
+    return {"generated": _summary(dg), "heldout": _summary(dh),
+            "ratio_of_medians": float(np.median(dg)) / med_h if med_h > 0 and dg.size else None,
+            "threshold_m": thr, "near_copy_share": share,
+            "heldout_near_copy_share": float((dh < thr).mean()),
+            "flagged": bool(share > COPY_SHARE_FLAG), "n_train": int(len(train_x))}
 
 
 def recognisability(pred_labels: np.ndarray, y: np.ndarray,
@@ -329,55 +457,109 @@ def _summary(v: np.ndarray) -> dict[str, float | int]:
             "p90": float(np.percentile(v, 90)), "n": int(v.size)}
 
 
+def _distances(fr: np.ndarray, real_y: np.ndarray, others: dict[str, tuple[np.ndarray, np.ndarray]],
+               rng: np.random.Generator, repeats: int, bandwidth: float) -> dict[str, Any]:
+    """FID and MMD of each set in ``others`` against real half A, next to real half B against A."""
+    counts = matched_counts(real_y, *(y for _, y in others.values()))
+    n = sum(counts.values())
+    if n < 2:
+        return {}
+    vals = {m: {k: [] for k in ("real_vs_real", *others)} for m in ("fid", "mmd")}
+    for _ in range(repeats):
+        a, b = _draw(real_y, counts, rng, parts=2)
+        sets = {"real_vs_real": fr[b]}
+        for name, (f, y) in others.items():
+            sets[name] = f[_draw(y, counts, rng)[0]]
+        for name, f in sets.items():
+            vals["fid"][name].append(fid(fr[a], f))
+            vals["mmd"][name].append(mmd(fr[a], f, "rbf", bandwidth))
+    out = {}
+    for m, per in vals.items():
+        rr = float(np.mean(per["real_vs_real"]))
+        out[m] = {"real_vs_real": rr, "n": int(n), "repeats": int(repeats),
+                  "per_class": {CLASS_NAMES[c] if c < len(CLASS_NAMES) else str(c): k for c, k in counts.items()}}
+        for name in others:
+            v = float(np.mean(per[name]))
+            out[m][name] = v
+            key = "ratio" if name == "real_vs_generated" else f"ratio_{name}"
+            out[m][key] = (v / rr) if m == "fid" and rr > 0 else None
+        if m == "mmd":
+            out[m]["bandwidth"] = float(bandwidth)
+    return out
+
+
 def quality_report(real_x: np.ndarray, real_y: np.ndarray, gen_x: np.ndarray, gen_y: np.ndarray, *,
                    feature_fn: Callable | None = None, gen_pred: np.ndarray | None = None,
-                   predict_fn: Callable | None = None, seed: int = 0, batch_size: int = 256,
+                   predict_fn: Callable | None = None, gan_train_x: np.ndarray | None = None,
+                   gan_train_y: np.ndarray | None = None, heldout_x: np.ndarray | None = None,
+                   repeats: int = 5, seed: int = 0, batch_size: int = 256,
                    class_names: tuple[str, ...] = CLASS_NAMES) -> dict[str, Any]:
     """All quality measures as a JSON-ready dict (notebook 02 writes it to
     ``artifacts/<profile>/gan/quality.json``).
 
-    FID and MMD are compared at equal sample size: the real features are split
-    into two class-stratified halves A and B of ``n`` samples each; the
-    baseline is A vs B, the generator's score is A vs ``n`` generated samples
-    (a random subset if there are more). Both are biased upward at small ``n``
-    by the same amount, so their ratio is what to read.
+    FID and MMD compare sets of equal size and equal class composition
+    (:func:`matched_counts`): class ``c`` gives ``k_c`` samples to each of two disjoint real
+    halves A and B and to the generated subset G. The baseline is A vs B, the generator's
+    score A vs G; both are biased upward at small ``n`` by the same amount, so their ratio is
+    what to read: a generator that draws from the real distribution scores a ratio near 1.
+    Each value is the mean over ``repeats`` independent draws of A, B and G. One RBF
+    bandwidth, the median heuristic of the real features (:func:`median_bandwidth`), serves
+    every MMD. With ``gan_train_x`` the GAN's training samples are scored the same way
+    (``real_vs_gan_train``, ``ratio_real_vs_gan_train``): what a generator that reproduced its
+    training distribution exactly would score against this reference, which is above 1 when
+    the reference differs from the training data (other performers or cameras).
 
     Args:
-        real_x, real_y: real samples (N, 2, T, 25, 3) metres and labels. Use data
-            the feature network was *not* trained on where possible (e.g. validation).
+        real_x, real_y: real reference samples (N, 2, T, 25, 3) metres and labels. Use data
+            the feature network was *not* trained on where possible (e.g. test data).
         gen_x, gen_y: generated samples and the classes they were generated for.
         feature_fn: ``(B, 2, T, 25, 3) -> (B, D)``; without it FID, MMD and
             diversity are omitted.
         gen_pred: predicted labels of the generated samples, or
         predict_fn: ``(B, 2, T, 25, 3) -> (B,)`` labels or ``(B, 7)`` scores.
             Without either, recognisability is omitted.
-        seed: seed of the halves and subsets.
+        gan_train_x, gan_train_y: the samples the GAN learned from (same T as ``gen_x``);
+            with them the report has ``memorisation`` (:func:`memorisation`) and the
+            training-data row of FID and MMD.
+        heldout_x: real samples the GAN did not learn from, for ``memorisation``; default
+            ``real_x``.
+        repeats: draws of the subsets averaged, >= 1.
+        seed: seed of the subsets.
         batch_size: batch for ``feature_fn`` / ``predict_fn``.
 
     Returns:
         dict with ``n_real``, ``n_generated``, and where computable
-        ``fid`` / ``mmd`` (``real_vs_generated``, ``real_vs_real``, ``ratio``, ``n``),
-        ``recognisability``, ``bone_length_cv`` / ``contact_min_m`` /
-        ``contact_mean_m`` (``real`` and ``generated`` summaries), ``diversity``.
+        ``fid`` / ``mmd`` (``real_vs_generated``, ``real_vs_real``, ``ratio`` (FID only;
+        ``None`` for MMD, whose unbiased estimate is near 0 and may be negative), ``n``,
+        ``per_class``, ``repeats``, MMD's ``bandwidth``; with ``gan_train_x`` also
+        ``real_vs_gan_train`` and ``ratio_real_vs_gan_train``), ``recognisability``,
+        ``memorisation``, ``bone_length_cv`` / ``contact_min_m`` / ``contact_mean_m``
+        (``real`` and ``generated`` summaries), ``diversity``.
     """
     real_x, gen_x = _check_x(real_x, "quality_report real_x"), _check_x(gen_x, "quality_report gen_x")
     real_y, gen_y = np.asarray(real_y).astype(np.int64), np.asarray(gen_y).astype(np.int64)
+    if int(repeats) < 1:
+        raise ValueError(f"quality_report: repeats={repeats!r}; expected >= 1")
+    if (gan_train_x is None) != (gan_train_y is None):
+        raise ValueError("quality_report: give both gan_train_x and gan_train_y, or neither")
+    if gan_train_x is not None:
+        gan_train_x = _check_x(gan_train_x, "quality_report gan_train_x")
+        gan_train_y = np.asarray(gan_train_y).astype(np.int64)
     rep: dict[str, Any] = {"n_real": int(len(real_x)), "n_generated": int(len(gen_x))}
     rng = np.random.default_rng(seed)
     if feature_fn is not None:
         fr = extract_features(feature_fn, real_x, batch_size)
         fg = extract_features(feature_fn, gen_x, batch_size)
-        a, b = _halves(len(fr), rng, real_y)
-        n = min(len(a), len(fg))
-        if n >= 2:
-            a, b = a[:n], b[:n]
-            g = rng.permutation(len(fg))[:n]
-            for name, fn in (("fid", fid), ("mmd", mmd)):
-                rr, rg = fn(fr[a], fr[b]), fn(fr[a], fg[g])
-                rep[name] = {"real_vs_generated": rg, "real_vs_real": rr, "n": int(n),
-                             "ratio": (rg / rr) if rr > 0 else None}
+        others = {"real_vs_generated": (fg, gen_y)}
+        if gan_train_x is not None:
+            others["real_vs_gan_train"] = (extract_features(feature_fn, gan_train_x, batch_size), gan_train_y)
+        if len(fr) >= 2:
+            rep.update(_distances(fr, real_y, others, rng, int(repeats), median_bandwidth(fr)))
         rep["diversity"] = {"real": diversity(fr, real_y, class_names, seed=seed),
                             "generated": diversity(fg, gen_y, class_names, seed=seed)}
+    if gan_train_x is not None:
+        rep["memorisation"] = memorisation(gen_x, gan_train_x, real_x if heldout_x is None
+                                           else _check_x(heldout_x, "quality_report heldout_x"))
     if gen_pred is None and predict_fn is not None:
         preds = []
         for i in range(0, len(gen_x), batch_size):

@@ -276,11 +276,52 @@ def test_auxiliary_classifier_head(tmp_path):
     assert all(np.isfinite(hist["aux_loss_real"]))
 
 
-def test_lazy_gradient_penalty(tmp_path):
+@pytest.mark.parametrize("gp_every, expect", [(1, 20), (3, 7), (4, 5)])
+def test_lazy_gradient_penalty(tmp_path, monkeypatch, gp_every, expect):
     import dataclasses
     xs, ys = _data()
-    cfg = dataclasses.replace(TINY, gp_every=3)
+    calls = []
+    real_gp = gan.gradient_penalty
+
+    def counting(*args, **kwargs):
+        out = real_gp(*args, **kwargs)
+        calls.append(float(out.detach()))
+        return out
+
+    monkeypatch.setattr(gan, "gradient_penalty", counting)
+    cfg = dataclasses.replace(TINY, gp_every=gp_every)
+    # 4 generator updates x 5 critic updates = 20; the penalty on updates 0, k, 2k, ... of them
     hist = train_gan(xs, ys, cfg, run_dir=tmp_path, iterations=4, batch_size=4, progress=False, log_every=1)
+    assert len(calls) == expect
     assert np.isfinite(hist["gradient_penalty"]).all() and len(hist["gradient_penalty"]) == 4
+    if gp_every == 4:  # updates 0 and 4 fall into the first generator update, 8, 12, 16 one each
+        np.testing.assert_allclose(hist["gradient_penalty"], calls[1:], rtol=1e-6)  # the last one logged
     with pytest.raises(ValueError, match="gp_every=0"):
         GANConfig(gp_every=0)
+
+
+def test_lazy_penalty_weight_is_lambda_times_gp_every(tmp_path, monkeypatch):
+    import dataclasses
+    xs, ys = _data()
+    monkeypatch.setattr(gan, "gradient_penalty", lambda *a, **k: torch.tensor(1.0))  # a constant penalty
+    cfg = dataclasses.replace(TINY, gp_every=3, lambda_gp=2.0)
+    hist = train_gan(xs, ys, cfg, run_dir=tmp_path, iterations=5, batch_size=4, progress=False, log_every=1)
+    # the logged critic loss is that of critic update 5 * it + 4; it carries the penalty, weighted
+    # 2 * 3, when that index is a multiple of 3 (it = 1 and 4)
+    penalty_part = np.asarray(hist["critic_loss"]) + np.asarray(hist["wasserstein"])
+    np.testing.assert_allclose(penalty_part, [0.0, 6.0, 0.0, 0.0, 6.0], atol=1e-5)
+
+
+def test_run_length_is_part_of_the_resume_check(tmp_path):
+    x, y = _data()
+    kw = dict(batch_size=4, seed=1, progress=False, log_every=1)
+    train_gan(x, y, TINY, run_dir=tmp_path, iterations=3, **kw)
+    assert load_generator(tmp_path).meta["iteration"] == 3
+    with pytest.raises(ValueError, match=r"holds a run of 3 generator updates, more than the 2 requested"
+                                         r".*iterations >= 3.*resume=False"):
+        train_gan(x, y, TINY, run_dir=tmp_path, iterations=2, **kw)
+    assert load_generator(tmp_path).meta["iteration"] == 3          # the refused call changed nothing
+    h = train_gan(x, y, TINY, run_dir=tmp_path, iterations=5, **kw)  # a longer request extends the run
+    assert h["iteration"] == [1, 2, 3, 4, 5] and load_generator(tmp_path).meta["iteration"] == 5
+    train_gan(x, y, TINY, run_dir=tmp_path, iterations=2, resume=False, **kw)
+    assert load_generator(tmp_path).meta["iteration"] == 2

@@ -151,3 +151,97 @@ def test_quality_report_json_ready_and_detects_bad_generator():
     assert rep_good["recognisability"]["per_class"][CLASS_NAMES[0]] == 1.0
     no_feat = q.quality_report(real, ry, good, gy)
     assert "fid" not in no_feat and "bone_length_cv" in no_feat
+
+
+_D = 8
+_CENTRES = np.random.default_rng(123).normal(0, 3.0, (7, _D))  # seven well-separated classes
+
+
+def _class_data(n_per_class, seed, shift=0.0):
+    """Sequences whose first ``_D`` coordinates are a class-dependent Gaussian; the rest are 0."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(7), n_per_class)
+    x = np.zeros((len(y), 2, 2, 25, 3), np.float32)
+    x.reshape(len(y), -1)[:, :_D] = _CENTRES[y] + shift + rng.normal(0, 1, (len(y), _D))
+    return x, y
+
+
+def _first_coords(b):
+    return b.reshape(len(b), -1)[:, :_D]
+
+
+@pytest.mark.parametrize("n_real, n_gen", [(60, 10), (40, 40), (100, 20), (30, 60)])
+def test_perfect_generator_scores_a_ratio_near_one(n_real, n_gen):
+    ratios, mmd_gap = [], []
+    for s in range(4):
+        rx, ry = _class_data(n_real, seed=10 + s)
+        gx, gy = _class_data(n_gen, seed=100 + s)          # drawn from the real distribution
+        rep = q.quality_report(rx, ry, gx, gy, feature_fn=_first_coords, seed=s)
+        assert rep["fid"]["n"] == 7 * min(n_real // 2, n_gen)
+        assert rep["fid"]["per_class"] == {name: min(n_real // 2, n_gen) for name in CLASS_NAMES}
+        ratios.append(rep["fid"]["ratio"])
+        mmd_gap.append(rep["mmd"]["real_vs_generated"] - rep["mmd"]["real_vs_real"])
+    assert 0.5 < min(ratios) and max(ratios) < 2.0, ratios
+    assert 0.75 < np.mean(ratios) < 1.33, ratios
+    assert max(abs(g) for g in mmd_gap) < 0.01, mmd_gap
+    # a generator off by one standard deviation per coordinate is told apart
+    bx, by = _class_data(n_gen, seed=200, shift=1.0)
+    bad = q.quality_report(*_class_data(n_real, seed=10), bx, by, feature_fn=_first_coords)
+    assert bad["fid"]["ratio"] > 4 and bad["mmd"]["real_vs_generated"] > bad["mmd"]["real_vs_real"] + 0.02
+
+
+def test_one_mmd_bandwidth_from_real_features_serves_both_comparisons(monkeypatch):
+    rx, ry = _class_data(20, seed=1)
+    gx, gy = _class_data(20, seed=2, shift=5.0)   # far away: pooled distances would be far larger
+    seen = []
+    real_mmd = q.mmd
+
+    def spy(a, b, kernel="rbf", bandwidth="median"):
+        seen.append(bandwidth)
+        return real_mmd(a, b, kernel, bandwidth)
+
+    monkeypatch.setattr(q, "mmd", spy)
+    rep = q.quality_report(rx, ry, gx, gy, feature_fn=_first_coords, repeats=2)
+    expect = q.median_bandwidth(_first_coords(rx).astype(np.float64))
+    assert len(seen) == 4 and all(isinstance(b, float) for b in seen)
+    np.testing.assert_allclose(seen, expect, rtol=1e-12)
+    assert rep["mmd"]["bandwidth"] == pytest.approx(expect, rel=1e-12)
+    assert rep["fid"]["ratio"] is not None and rep["mmd"]["ratio"] is None
+
+
+def test_training_data_row_measures_the_reference_shift():
+    rx, ry = _class_data(40, seed=1, shift=1.0)  # the reference: other performers, shifted
+    tx, ty = _class_data(40, seed=2)             # what the GAN learned from
+    gx, gy = _class_data(20, seed=3)             # a perfect model of the training data
+    rep = q.quality_report(rx, ry, gx, gy, feature_fn=_first_coords, gan_train_x=tx, gan_train_y=ty)
+    # the generator matches its training data, so it scores what its training data scores
+    assert rep["fid"]["ratio_real_vs_gan_train"] > 3
+    assert 0.6 < rep["fid"]["ratio"] / rep["fid"]["ratio_real_vs_gan_train"] < 1.6
+    assert rep["fid"]["n"] == 7 * 20
+    with pytest.raises(ValueError, match="gan_train_y"):
+        q.quality_report(rx, ry, gx, gy, gan_train_x=tx)
+
+
+def _seqs(n, seed):
+    return np.random.default_rng(seed).normal(0, 0.2, (n, 2, 4, 25, 3))
+
+
+def test_memorisation_flags_a_copying_generator_and_not_a_new_one():
+    train, heldout = _seqs(60, 0), _seqs(40, 1)
+    rng = np.random.default_rng(2)
+    copies = train[rng.integers(0, 60, 50)] + rng.normal(0, 0.01, (50, 2, 4, 25, 3))
+    new = _seqs(50, 3)
+    m_copy = q.memorisation(copies, train, heldout)
+    m_new = q.memorisation(new, train, heldout)
+    assert m_copy["flagged"] and not m_new["flagged"]
+    assert m_copy["near_copy_share"] > 0.9 and m_new["near_copy_share"] < q.COPY_SHARE_FLAG
+    assert m_copy["ratio_of_medians"] < 0.2 and 0.8 < m_new["ratio_of_medians"] < 1.2
+    assert m_copy["generated"]["median"] == pytest.approx(0.01, rel=0.1)  # RMS of the added noise
+    json.dumps(m_copy)
+    with pytest.raises(ValueError, match="frames"):
+        q.nearest_distances(new[:, :, :2], train)
+    # the report carries the check when it is given the GAN's training data
+    ty = np.arange(60) % 7
+    rep = q.quality_report(heldout.astype(np.float32), np.arange(40) % 7, copies.astype(np.float32),
+                           np.arange(50) % 7, gan_train_x=train, gan_train_y=ty)
+    assert rep["memorisation"]["flagged"] and rep["memorisation"]["n_train"] == 60
