@@ -29,7 +29,8 @@ from tqdm.auto import tqdm
 
 import skelutils.ntu as ntu
 from skelutils.config import atomic_write_bytes, write_json
-from skelutils.ntu import ACTION_IDS, ACTION_TO_LABEL, CLASS_NAMES, NUM_JOINTS, SkeletonFormatError
+from skelutils.ntu import (ACTION_IDS, ACTION_TO_LABEL, CLASS_NAMES, DEFAULT_CLASS_SET, NUM_JOINTS,
+                           SkeletonFormatError, class_set_actions, class_set_labels, class_set_names)
 from skelutils.prepare import (
     ACTOR_METHODS, DEFAULT_ACTOR_METHOD, actor_slots, actors_from_slots, drop_empty_frames, drops_empty_frames,
     prepare_sequences,
@@ -425,7 +426,8 @@ class Dataset:
     Attributes:
         x: float32 (N, M=2, T, V=25, C=3), metres, centred (see ``prep``), zeros where a
             person is absent; actor first.
-        y: int64 (N,), labels 0..6 in the order of ``skelutils.ntu.CLASSES``.
+        y: int64 (N,), labels 0..6 in the order of ``skelutils.ntu.CLASSES`` (0..7 for the class
+            set ``harmful7+harmless``, 7 = harmless interaction; see :attr:`class_names`).
         meta: per-sample metadata: int64 (N,) arrays ``setup``, ``camera``, ``performer``,
             ``replication``, ``action``, ``n_frames``, ``n_bodies_max``, ``n_noise_bodies``
             and the list ``names``.
@@ -455,6 +457,17 @@ class Dataset:
     def names(self) -> list[str]:
         """Sample names, in the order of ``x``."""
         return list(self.meta["names"])
+
+    @property
+    def class_set(self) -> str:
+        """The class set the labels follow (``prep["class_set"]``; ``"harmful7"`` for data sets
+        saved before class sets existed)."""
+        return str(self.prep.get("class_set", DEFAULT_CLASS_SET))
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Class names in label order (``skelutils.ntu.class_set_names`` of :attr:`class_set`)."""
+        return class_set_names(self.class_set)
 
     def subset(self, idx) -> "Dataset":
         """The samples at ``idx`` (int indices or a boolean mask of length N), as a new Dataset.
@@ -520,7 +533,7 @@ class Dataset:
         write_json(path.with_suffix(".json"), {
             "source": self.source, "fingerprint": self.fingerprint, "prep": self.prep,
             "n_samples": len(self), "x_shape": list(self.x.shape),
-            "class_counts": {CLASS_NAMES[c]: int((self.y == c).sum()) for c in range(len(CLASS_NAMES))},
+            "class_counts": {name: int((self.y == c).sum()) for c, name in enumerate(self.class_names)},
             "empty": list(self.empty), "malformed": [list(m) for m in self.malformed]})
         return path
 
@@ -582,23 +595,29 @@ def no_samples_message(scan: ScanResult) -> str:
 
 
 def dataset_from_scan(scan: ScanResult, source: str, frames: int = 64, resample: str = "uniform",
-                      center: str = "hip0", align: bool = False, trim: bool = True, seed: int = 0) -> Dataset:
+                      center: str = "hip0", align: bool = False, trim: bool = True, seed: int = 0,
+                      class_set: str = DEFAULT_CLASS_SET) -> Dataset:
     """Prepare the sequences of a scan (see :func:`build_dataset` for the arguments)."""
     if source not in SOURCES:
         raise ValueError(f"source={source!r}: expected one of {SOURCES}")
-    bad = sorted(set(int(a) for a in scan.action) - set(ACTION_IDS))
+    allowed = class_set_actions(class_set)
+    bad = sorted(set(int(a) for a in scan.action) - set(allowed))
     if bad:
-        raise ValueError(f"the scan holds actions {bad} outside the seven classes {ACTION_IDS}; "
-                         "scan with actions=skelutils.ntu.ACTION_IDS")
+        raise ValueError(f"the scan holds actions {bad} outside the class set {class_set!r} {allowed}; "
+                         f"scan with actions=skelutils.ntu.class_set_actions({class_set!r})")
     if len(scan) == 0:
         raise ValueError(no_samples_message(scan))
     prep = {"frames": int(frames), "resample": resample, "center": center, "align": bool(align),
             "trim": bool(trim), "seed": int(seed), "actor_method": scan.actor_method,
             "actions": [int(a) for a in scan.actions]}
+    if class_set != DEFAULT_CLASS_SET:   # harmful7 data sets keep their fingerprint
+        prep["class_set"] = class_set
     x = prepare_sequences(scan.sequences, frames=frames, resample=resample, center=center, align=align,
                           trim=trim, rng=np.random.default_rng(seed))
     meta = scan.meta()
-    y = meta.pop("label")
+    labels = class_set_labels(class_set)
+    y = np.array([labels[int(a)] for a in meta["action"]], np.int64)
+    meta.pop("label")
     return Dataset(x=x, y=y, meta=meta, raw=list(scan.sequences), source=source,
                    fingerprint=_fingerprint(scan.sequences, scan.names, {"source": source, "prep": prep}),
                    empty=list(scan.empty), malformed=list(scan.malformed), prep=prep)
@@ -606,8 +625,9 @@ def dataset_from_scan(scan: ScanResult, source: str, frames: int = 64, resample:
 
 def build_dataset(raw_dir, cache_dir, source: str, frames: int = 64, resample: str = "uniform",
                   center: str = "hip0", align: bool = False, actor_method: str = DEFAULT_ACTOR_METHOD, workers: int = 2,
-                  progress: bool = True, trim: bool = True, seed: int = 0) -> Dataset:
-    """Scan (or load the cached scan of) a skeleton folder and prepare the seven-class dataset.
+                  progress: bool = True, trim: bool = True, seed: int = 0,
+                  class_set: str = DEFAULT_CLASS_SET) -> Dataset:
+    """Scan (or load the cached scan of) a skeleton folder and prepare the dataset of a class set.
 
     Args:
         raw_dir: folder of NTU ``*.skeleton`` files (real or simulated).
@@ -624,6 +644,9 @@ def build_dataset(raw_dir, cache_dir, source: str, frames: int = 64, resample: s
         progress: show a progress bar while scanning.
         trim: drop leading/trailing frames with nobody present (default True).
         seed: seed of ``resample="random"`` (default 0).
+        class_set: ``"harmful7"`` (default: the seven harmful classes, labels 0..6) or
+            ``"harmful7+harmless"`` (also every action of ``skelutils.ntu.HARMLESS_ACTION_IDS``,
+            label 7 "harmless interaction"); see ``skelutils.ntu.CLASS_SETS``.
 
     Returns:
         Dataset with ``x`` float32 (N, 2, T, 25, 3) and ``y`` int64 (N,).
@@ -635,8 +658,8 @@ def build_dataset(raw_dir, cache_dir, source: str, frames: int = 64, resample: s
     """
     if source not in SOURCES:
         raise ValueError(f"source={source!r}: expected one of {SOURCES}")
-    scan = load_or_scan(raw_dir, cache_dir, ACTION_IDS, actor_method, workers, progress)
-    return dataset_from_scan(scan, source, frames, resample, center, align, trim, seed)
+    scan = load_or_scan(raw_dir, cache_dir, class_set_actions(class_set), actor_method, workers, progress)
+    return dataset_from_scan(scan, source, frames, resample, center, align, trim, seed, class_set)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,6 +43,76 @@ ACTION_IDS: tuple[int, ...] = tuple(a for _, a in CLASSES)
 #: NTU action id -> label index 0..6.
 ACTION_TO_LABEL: dict[int, int] = {a: i for i, a in enumerate(ACTION_IDS)}
 
+#: The harmless mutual actions of NTU RGB+D 60 (A050-A060) and 120 (A106-A120): (name, NTU id).
+#: Together they make the one extra class "harmless interaction" of the class set
+#: ``harmful7+harmless``. Borderline mutual actions are left out of both sides
+#: (:data:`BORDERLINE_ACTIONS`).
+HARMLESS_CLASSES: tuple[tuple[str, int], ...] = (
+    ("pat on back", 53),
+    ("hugging", 55),
+    ("giving object", 56),
+    ("handshaking", 58),
+    ("walking towards", 59),
+    ("walking apart", 60),
+    ("high-five", 112),
+    ("cheers and drink", 113),
+    ("carry object", 114),
+    ("take a photo", 115),
+    ("whisper", 117),
+    ("exchange things", 118),
+    ("support somebody", 119),
+    ("rock-paper-scissors", 120),
+)
+HARMLESS_ACTION_IDS: tuple[int, ...] = tuple(a for _, a in HARMLESS_CLASSES)
+#: Mutual actions that are neither clearly harmful nor clearly harmless, with the reason; no
+#: class set reads them.
+BORDERLINE_ACTIONS: dict[int, str] = {
+    54: "point finger: an accusing or threatening gesture as often as a friendly one",
+    57: "touch pocket: the NTU performers act a pickpocket (a theft, not an assault)",
+    109: "grab stuff: a snatch of the other's belongings (a robbery rather than a harmless exchange)",
+    111: "step on foot: a deliberate stamp is an assault, an accidental one is not",
+    116: "follow: walking behind someone is harmless or stalking depending on context",
+}
+#: Name of the extra class of ``harmful7+harmless``.
+HARMLESS_CLASS_NAME = "harmless interaction"
+#: Class sets a data set can be built for: the paper's seven harmful classes (Table 1), or the
+#: seven plus one class holding every harmless mutual action.
+CLASS_SETS: tuple[str, ...] = ("harmful7", "harmful7+harmless")
+DEFAULT_CLASS_SET = "harmful7"
+
+
+def _check_class_set(class_set: str) -> None:
+    if class_set not in CLASS_SETS:
+        raise ValueError(f"class set {class_set!r} unknown; choose one of {list(CLASS_SETS)} "
+                         "(profile key data.class_set)")
+
+
+def class_set_names(class_set: str = DEFAULT_CLASS_SET) -> tuple[str, ...]:
+    """Class names of a class set in label order: the seven of :data:`CLASS_NAMES`, then
+    ``"harmless interaction"`` for ``harmful7+harmless``."""
+    _check_class_set(class_set)
+    return CLASS_NAMES + ((HARMLESS_CLASS_NAME,) if class_set == "harmful7+harmless" else ())
+
+
+def class_set_actions(class_set: str = DEFAULT_CLASS_SET) -> tuple[int, ...]:
+    """The NTU action ids a class set reads (the harmful seven, plus the harmless ones)."""
+    _check_class_set(class_set)
+    return ACTION_IDS + (HARMLESS_ACTION_IDS if class_set == "harmful7+harmless" else ())
+
+
+def class_set_labels(class_set: str = DEFAULT_CLASS_SET) -> dict[int, int]:
+    """NTU action id -> label of a class set (every harmless action -> label 7)."""
+    out = dict(ACTION_TO_LABEL)
+    if class_set_names(class_set)[-1] == HARMLESS_CLASS_NAME:
+        out.update({a: len(CLASS_NAMES) for a in HARMLESS_ACTION_IDS})
+    return out
+
+
+def harmless_label(class_names) -> int | None:
+    """Index of the harmless class in ``class_names`` (``None`` when the set has none)."""
+    names = list(class_names)
+    return names.index(HARMLESS_CLASS_NAME) if HARMLESS_CLASS_NAME in names else None
+
 #: Kinect v2 joint names, 0-based, in file order.
 JOINT_NAMES: tuple[str, ...] = (
     "SpineBase", "SpineMid", "Neck", "Head", "ShoulderLeft", "ElbowLeft", "WristLeft",

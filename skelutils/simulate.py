@@ -62,8 +62,8 @@ from pathlib import Path
 
 import numpy as np
 
-from skelutils.ntu import (ACTION_IDS, BONES, INFERRED, NOT_TRACKED, NUM_JOINTS, TRACKED,
-                           SampleName, Skeleton, write_skeleton)
+from skelutils.ntu import (ACTION_IDS, BONES, HARMLESS_ACTION_IDS, INFERRED, NOT_TRACKED, NUM_JOINTS, TRACKED,
+                           SampleName, Skeleton, format_skeleton, write_skeleton)
 
 # ---------------------------------------------------------------------------------------------
 # constants
@@ -71,6 +71,10 @@ from skelutils.ntu import (ACTION_IDS, BONES, INFERRED, NOT_TRACKED, NUM_JOINTS,
 
 #: Frame rate of Kinect v2 skeleton streams (Hz).
 FPS = 30
+#: Every action the simulator writes: the seven harmful ones, then the harmless mutual actions
+#: of ``skelutils.ntu.HARMLESS_CLASSES`` (each with its own choreography, see
+#: :func:`_choreograph_harmless`).
+SIMULATED_ACTIONS: tuple[int, ...] = ACTION_IDS + HARMLESS_ACTION_IDS
 #: Shortest and longest simulated sample, frames (1.7 s and 5 s at 30 fps).
 MIN_FRAMES, MAX_FRAMES = 50, 150
 #: Performer ids, as in NTU RGB+D 120.
@@ -543,6 +547,8 @@ def _choreograph(action: int, actor: Performer, receiver: Performer,
                  rng) -> tuple[_Body, _Body, int, list[float], float]:
     """Controls of both persons in their own frames; returns (actor, receiver, n_frames,
     contacts, initial separation in metres)."""
+    if action in HARMLESS_ACTION_IDS:
+        return _choreograph_harmless(action, actor, receiver, rng)
     act, rec = _Body(actor), _Body(receiver)
     tempo, vig = actor.tempo, actor.vigour
     side = act.dom if rng.random() < 0.85 else -act.dom
@@ -633,6 +639,203 @@ def _choreograph(action: int, actor: Performer, receiver: Performer,
     return act, rec, n, contacts, sep
 
 
+def _choreograph_harmless(action: int, actor: Performer, receiver: Performer,
+                          rng) -> tuple[_Body, _Body, int, list[float], float]:
+    """Controls of a harmless mutual action (``skelutils.ntu.HARMLESS_ACTION_IDS``), as
+    :func:`_choreograph` returns them. Both persons take part; several begin as a harmful
+    action does on purpose (handshaking and giving object extend an arm forward as a punch or a
+    knife thrust does, high-five raises the arm as a slap, hugging closes in as a push), and
+    differ in height, speed, what the partner does and what follows (a held grip, a pumping
+    hand, a mirrored gesture)."""
+    act, rec = _Body(actor), _Body(receiver)
+    tempo = actor.tempo
+    bodies = (act, rec)
+    side = act.dom
+    jit = lambda v, sd=0.04: np.asarray(v, float) + rng.normal(0, sd, 3)  # noqa: E731
+    for b in bodies:
+        b.stance(rng, forward_foot=int(rng.choice([-1, 1])), spread=rng.uniform(0.0, 0.25))
+    close = {53: 0.65, 55: 0.45, 56: 1.0, 58: 0.95, 112: 1.0, 113: 0.95, 114: 1.05, 115: 1.9,
+             117: 0.5, 118: 1.0, 119: 0.55, 120: 1.0}
+    if action == 59:                                       # walking towards: from afar
+        sep = rng.uniform(2.6, 3.2)
+    elif action == 60:                                     # walking apart: from close by
+        sep = rng.uniform(0.8, 1.1)
+    else:
+        sep = close[action] + rng.uniform(0.3, 0.7)
+    t = _dur(rng, 3, 20, 1.0)                              # idle start
+    contacts: list[float] = []
+    if action in (59, 60):
+        dz = rng.uniform(0.7, 1.1) * (1 if action == 59 else -1)
+        d = _dur(rng, 30, 45, tempo)
+        for b in bodies:
+            b.step(t, t + d, dz * rng.uniform(0.8, 1.2), lead=int(rng.choice([-1, 1])))
+            for k in (+1, -1):                             # arms swing a little while walking
+                b.wrist[k].hold(t).to(t + d / 2, jit((0.08, -0.93, 0.05 + 0.15 * k))).to(t + d, jit(_REST_WRIST))
+        contacts.append(t + d / 2)
+        t += d
+    else:
+        gap = sep - close[action]                          # both close the gap, the actor more
+        d = _dur(rng, 12, 22, tempo) * (0.6 + gap)
+        act.step(t, t + d, 0.65 * gap, lead=-side)
+        rec.step(t + rng.uniform(0, 4), t + d, 0.35 * gap, lead=int(rng.choice([-1, 1])))
+        t += d * rng.uniform(0.6, 0.9)
+        for b in bodies:
+            for k in (+1, -1):
+                b.wrist[k].hold(t)
+        if action == 58:                                   # handshaking: waist height, pumped
+            for b in bodies:
+                b.wrist[b.dom].to(t + _dur(rng, 8, 14, tempo), jit((-0.2, -0.45, 0.78)))
+            t = act.wrist[side].t
+            contacts.append(t)
+            for _ in range(int(rng.integers(2, 5))):
+                t += _dur(rng, 3, 5, tempo)
+                for b in bodies:
+                    b.wrist[b.dom].to(t, b.wrist[b.dom].value + (0, 0.09, 0))
+                t += _dur(rng, 3, 5, tempo)
+                for b in bodies:
+                    b.wrist[b.dom].to(t, b.wrist[b.dom].value - (0, 0.09, 0))
+            t += _dur(rng, 4, 12, tempo)
+        elif action == 112:                                # high-five: up, a quick clap, down
+            for b in bodies:
+                b.wrist[b.dom].to(t + _dur(rng, 6, 10, tempo), jit((0.1, 0.7, 0.35)))
+            t = act.wrist[side].t + _dur(rng, 2, 6, tempo)
+            for b in bodies:
+                b.wrist[b.dom].to(t, jit((-0.1, 0.55, 0.72)))
+            contacts.append(t)
+            t += _dur(rng, 3, 6, tempo)
+            for b in bodies:
+                b.wrist[b.dom].to(t, jit((0.05, 0.35, 0.45)))
+        elif action == 55:                                 # hugging: both arms around, held
+            t += _dur(rng, 6, 10, tempo)
+            for b, hi in ((act, 0.05), (rec, -0.15)):
+                for k in (+1, -1):
+                    b.wrist[k].to(t, jit((-0.45, hi + 0.1 * k, 0.7)))
+                b.pitch.hold(t - 6).to(t, 0.12 + rng.normal(0, 0.03))
+            contacts.append(t)
+            t += _dur(rng, 25, 50, 1.0)
+            for b in bodies:
+                for k in (+1, -1):
+                    b.wrist[k].hold(t)
+                b.pitch.hold(t).to(t + 8, 0.0)
+            rec.step(t, t + 12, -0.25, lead=int(rng.choice([-1, 1])))
+        elif action == 53:                                 # pat on back: over the shoulder, pats
+            t += _dur(rng, 6, 10, tempo)
+            act.wrist[side].to(t, jit((-0.35, 0.05, 0.85)))
+            for _ in range(int(rng.integers(2, 5))):
+                t += _dur(rng, 3, 5, tempo)
+                act.wrist[side].to(t, act.wrist[side].value + (0, 0.1, -0.05))
+                t += _dur(rng, 3, 5, tempo)
+                act.wrist[side].to(t, act.wrist[side].value - (0, 0.1, -0.05))
+                contacts.append(t)
+            rec.pitch.to(contacts[0], 0.06).hold(t)
+        elif action in (56, 118):                          # giving object / exchange things
+            both = action == 118
+            t += _dur(rng, 10, 16, tempo)                  # slow, chest height
+            act.wrist[side].to(t, jit((-0.1, -0.3, 0.8)))
+            if both:
+                act.wrist[-side].to(t, jit((-0.05, -0.4, 0.65)))
+            t += _dur(rng, 4, 10, tempo)
+            rec.wrist[rec.dom].to(t, jit((-0.1, -0.3, 0.78)))
+            if both:
+                rec.wrist[-rec.dom].to(t, jit((-0.05, -0.4, 0.65)))
+            contacts.append(t)
+            t += _dur(rng, 6, 14, tempo)
+            for b in bodies:
+                b.wrist[b.dom].hold(t).to(t + _dur(rng, 8, 12, tempo), jit((0.0, -0.55, 0.35)))
+        elif action == 113:                                # cheers and drink
+            t += _dur(rng, 8, 12, tempo)
+            for b in bodies:
+                b.wrist[b.dom].to(t, jit((-0.1, -0.05, 0.75)))
+            contacts.append(t)
+            t += _dur(rng, 4, 8, tempo)
+            for b in bodies:
+                b.wrist[b.dom].to(t, jit((-0.1, -0.1, 0.5))).to(t + _dur(rng, 8, 12, tempo), jit((-0.55, 0.3, 0.2)))
+            t = act.wrist[side].t + _dur(rng, 10, 20, 1.0)
+            for b in bodies:
+                b.wrist[b.dom].hold(t)
+                b.head.to(t - 8, -0.2).to(t, 0.0)
+        elif action == 114:                                # carry object: low, both hands, walk
+            t += _dur(rng, 8, 12, tempo)
+            for b in bodies:
+                for k in (+1, -1):
+                    b.wrist[k].to(t, jit((0.05, -0.55, 0.55)))
+            contacts.append(t)
+            d = _dur(rng, 25, 40, tempo)
+            dz = rng.uniform(0.4, 0.8)
+            act.step(t, t + d, -dz, lead=side)
+            rec.step(t, t + d, dz, lead=-side)
+            t += d
+            for b in bodies:
+                for k in (+1, -1):
+                    b.wrist[k].hold(t)
+        elif action == 115:                                # take a photo: camera at the face
+            t += _dur(rng, 8, 14, tempo)
+            for k in (+1, -1):
+                act.wrist[k].to(t, jit((-0.45, 0.2, 0.35)))
+            rec.wrist[rec.dom].to(t + 4, jit((0.25, 0.6, 0.2)))          # a pose, one hand up
+            contacts.append(t + _dur(rng, 10, 20, 1.0))
+            t = contacts[-1] + _dur(rng, 5, 15, 1.0)
+            for k in (+1, -1):
+                act.wrist[k].hold(t)
+            rec.wrist[rec.dom].hold(t)
+        elif action == 117:                                # whisper: lean to the ear, hand cupped
+            t += _dur(rng, 8, 12, tempo)
+            act.wrist[side].to(t, jit((-0.55, 0.35, 0.3)))
+            act.pitch.to(t, 0.2 + rng.normal(0, 0.04))
+            act.twist.to(t, side * rng.uniform(0.15, 0.35))
+            rec.roll.to(t, rng.normal(0, 0.1))
+            contacts.append(t)
+            t += _dur(rng, 25, 45, 1.0)
+            act.wrist[side].hold(t)
+            act.pitch.hold(t)
+            act.twist.hold(t)
+        elif action == 119:                                # support somebody: arm around, walk
+            rec.drop.to(t, rng.uniform(0.08, 0.18))
+            rec.pitch.to(t, 0.25 + rng.normal(0, 0.05))
+            t += _dur(rng, 8, 12, tempo)
+            act.wrist[side].to(t, jit((-0.6, 0.25, 0.7)))
+            act.wrist[-side].to(t, jit((-0.3, -0.3, 0.6)))
+            rec.wrist[rec.dom].to(t, jit((-0.5, 0.2, 0.6)))
+            contacts.append(t)
+            d = _dur(rng, 25, 40, tempo)
+            act.step(t, t + d, rng.uniform(0.3, 0.6), lead=side)
+            rec.step(t, t + d, -rng.uniform(0.3, 0.6), lead=-side)
+            t += d
+            for k in (+1, -1):
+                act.wrist[k].hold(t)
+            rec.wrist[rec.dom].hold(t)
+            rec.drop.hold(t)
+            rec.pitch.hold(t)
+        elif action == 120:                                # rock-paper-scissors: three shakes
+            for b in bodies:
+                b.wrist[b.dom].to(t + _dur(rng, 6, 10, tempo), jit((-0.1, -0.35, 0.45)))
+            t = act.wrist[side].t
+            for _ in range(3):
+                t += _dur(rng, 4, 6, tempo)
+                for b in bodies:
+                    b.wrist[b.dom].to(t, b.wrist[b.dom].value + (0, 0.2, 0))
+                t += _dur(rng, 4, 6, tempo)
+                for b in bodies:
+                    b.wrist[b.dom].to(t, b.wrist[b.dom].value - (0, 0.2, 0))
+            t += _dur(rng, 2, 4, tempo)
+            for b in bodies:
+                b.wrist[b.dom].to(t, jit((-0.1, -0.3, 0.65)))
+            contacts.append(t)
+            t += _dur(rng, 10, 20, 1.0)
+            for b in bodies:
+                b.wrist[b.dom].hold(t)
+        else:  # pragma: no cover - guarded by the caller
+            raise AssertionError(action)
+    t += _dur(rng, 5, 12, tempo)                           # both back to rest
+    for b in bodies:
+        for k in (+1, -1):
+            b.wrist[k].to(t + _dur(rng, 0, 8, 1.0), np.asarray(_REST_WRIST) + rng.normal(0, 0.03, 3))
+        for ctl in (b.pitch, b.twist, b.roll, b.head, b.drop):
+            ctl.to(max(t, ctl.t + 4), 0.0)
+    n = int(np.ceil(max(act.last_key(), rec.last_key()) + _dur(rng, 5, 20, 1.0)))
+    return act, rec, n, contacts, sep
+
+
 def _react(action: int, rec: _Body, rng, contacts: list[float], t_warn: float, perf: Performer) -> None:
     """Key the receiver's reaction to the contacts."""
     vig = perf.vigour
@@ -716,7 +919,8 @@ def simulate_performance(action: int, setup: int, performer: int, replication: i
     """The camera-independent 3D motion of one performance (both persons).
 
     Args:
-        action: NTU action id, one of ``skelutils.ntu.ACTION_IDS``.
+        action: NTU action id, one of :data:`SIMULATED_ACTIONS` (the seven harmful actions of
+            ``skelutils.ntu.ACTION_IDS`` and the harmless ones of ``skelutils.ntu.HARMLESS_ACTION_IDS``).
         setup: NTU setup id (1..999); sets the scene's camera geometry.
         performer: the actor's performer id (1..999; NTU uses 1..106).
         replication: 1 or 2 (NTU); sets which camera the pair is turned towards.
@@ -729,9 +933,10 @@ def simulate_performance(action: int, setup: int, performer: int, replication: i
     Raises:
         ValueError: an unknown action or an out-of-range id.
     """
-    if action not in ACTION_IDS:
+    if action not in SIMULATED_ACTIONS:
         raise ValueError(f"action={action!r}: not simulated; expected one of "
-                         f"{', '.join(map(str, ACTION_IDS))} (NTU action ids of skelutils.ntu.CLASSES)")
+                         f"{', '.join(map(str, SIMULATED_ACTIONS))} (NTU action ids of skelutils.ntu.CLASSES "
+                         "and skelutils.ntu.HARMLESS_CLASSES)")
     _check_id(setup, "setup", 1, 999)
     _check_id(performer, "performer", 1, 999)
     _check_id(replication, "replication", 1, 999)
@@ -930,7 +1135,7 @@ def simulate_sample(action: int, setup: int, camera: int, performer: int, replic
     stream seeded by the seed and all five ids.
 
     Args:
-        action: NTU action id (one of ``skelutils.ntu.ACTION_IDS``).
+        action: NTU action id (one of :data:`SIMULATED_ACTIONS`).
         setup: NTU setup id (1..999).
         camera: 1, 2 or 3 (azimuths in :data:`CAMERA_AZIMUTH_DEG`).
         performer: actor's performer id (1..999).
@@ -1091,7 +1296,8 @@ def simulate_dataset(out_dir: str | os.PathLike, *, seed: int = 0,
         sessions: explicit (setup, performer) pairs, overriding ``setups`` x ``performers``.
         replications: replication ids (default (1, 2)).
         cameras: camera ids (default (1, 2, 3)).
-        actions: NTU action ids (default all seven of ``skelutils.ntu.ACTION_IDS``).
+        actions: NTU action ids (default all seven of ``skelutils.ntu.ACTION_IDS``; any of
+            :data:`SIMULATED_ACTIONS`, e.g. ``skelutils.ntu.HARMLESS_ACTION_IDS`` for the harmless ones).
         empty_fraction, noise_body_fraction, dropout_fraction: sensor event rates, see
             :func:`simulate_sample`.
         workers: processes (default 1; > 1 uses a process pool, same files either way).
@@ -1109,9 +1315,9 @@ def simulate_dataset(out_dir: str | os.PathLike, *, seed: int = 0,
     for c in cameras:
         _check_id(c, "camera", 1, 3)
     actions = tuple(int(a) for a in actions)
-    bad = [a for a in actions if a not in ACTION_IDS]
+    bad = [a for a in actions if a not in SIMULATED_ACTIONS]
     if bad:
-        raise ValueError(f"actions {bad}: not simulated; choose from {list(ACTION_IDS)}")
+        raise ValueError(f"actions {bad}: not simulated; choose from {list(SIMULATED_ACTIONS)}")
     kw = dict(empty_fraction=empty_fraction, noise_body_fraction=noise_body_fraction,
               dropout_fraction=dropout_fraction)
     jobs = [(str(out_dir), int(seed), a, s, p, int(r), cameras, kw)
@@ -1183,3 +1389,108 @@ def simulate_dataset_preset(out_dir: str | os.PathLike, size: str = "smoke", see
     """
     return simulate_dataset(out_dir, seed=seed, sessions=preset_sessions(size), workers=workers,
                             progress=progress)
+
+
+# ---------------------------------------------------------------------------------------------
+# a long surveillance stream
+# ---------------------------------------------------------------------------------------------
+
+_TAG_STREAM = 29
+#: Performer ids of the long stream: none of them appears in a simulated data set (NTU ids stop
+#: at 106), so every person in the stream is unseen by the recognisers.
+STREAM_PERFORMERS: tuple[int, ...] = tuple(range(201, 261))
+
+
+def _held(skel: Skeleton, frame: int, n: int, rng, sd: float = 0.004) -> Skeleton:
+    """``n`` frames of ``skel`` standing still at ``frame`` (a little jitter on ``xyz``)."""
+    idx = np.full(n, frame)
+    out = Skeleton(xyz=skel.xyz[idx].copy(), present=skel.present[idx].copy(), body_ids=skel.body_ids,
+                   tracking=skel.tracking[idx].copy(), depth_xy=skel.depth_xy[idx].copy(),
+                   color_xy=skel.color_xy[idx].copy(), orientation=skel.orientation[idx].copy(),
+                   body_info=skel.body_info[idx].copy(), path=skel.path)
+    noise = _smooth_noise(rng, out.xyz.shape, 0.9, sd).astype(np.float32)
+    out.xyz = _as_written(np.where(out.present[:, :, None, None], out.xyz + noise, 0.0).astype(np.float32))
+    return out
+
+
+def simulate_stream(path: str | os.PathLike, *, seed: int = 0, duration_s: float = 120.0, camera: int = 1,
+                    harmful_share: float = 0.5, harmful: Sequence[int] = ACTION_IDS,
+                    harmless: Sequence[int] = HARMLESS_ACTION_IDS,
+                    performers: Sequence[int] = STREAM_PERFORMERS, idle_s: tuple[float, float] = (1.0, 5.0),
+                    empty_s: tuple[float, float] = (0.5, 3.0)) -> dict:
+    """Write a long surveillance stream as one ``.skeleton`` file, with its ground truth.
+
+    The scene alternates: nobody in view (``empty_s`` seconds, frames with 0 bodies); a pair of
+    people walks in and stands still (``idle_s`` seconds); they perform one mutual action (a
+    simulated sample of camera ``camera``, sensor effects included), harmful with probability
+    ``harmful_share``; they stand still again (``idle_s``) and leave. Every pair is drawn from
+    ``performers`` (unseen by the data sets) and a setup of S018-S032, and keeps its Kinect
+    tracking ids from walking in to leaving; the next pair has new ids. This repeats until the
+    stream lasts ``duration_s`` seconds at :data:`FPS`.
+
+    Args:
+        path: the ``.skeleton`` file to write (the ground truth goes next to it as ``.json``).
+        seed: the stream's seed (also the data set seed the performers' bodies derive from).
+        duration_s: length of the stream, seconds (at least one action is written).
+        camera: 1, 2 or 3.
+        harmful_share: probability that an action is harmful (0 to 1).
+        harmful, harmless: the NTU action ids drawn from, uniformly.
+        performers: actor and partner ids drawn from.
+        idle_s, empty_s: (low, high) seconds of standing still / of an empty scene.
+
+    Returns:
+        dict (also written as ``<path>.json``): ``fps``, ``n_frames``, ``seed``, ``camera``,
+        ``duration_s`` and ``events``, one per action in order, each with ``action`` (NTU id),
+        ``harmful`` (bool), ``start`` and ``end`` (the action's first and last frame in the
+        stream; the idle frames around it are not part of it), ``contacts`` (frames at which
+        the action's contacts land) and ``performer``, ``partner``, ``setup``.
+    """
+    import json
+
+    _check_id(camera, "camera", 1, 3)
+    if not 0.0 <= float(harmful_share) <= 1.0:
+        raise ValueError(f"harmful_share={harmful_share!r}: expected a probability in [0, 1]")
+    bad = [a for a in (*harmful, *harmless) if a not in SIMULATED_ACTIONS]
+    if bad:
+        raise ValueError(f"actions {bad}: not simulated; choose from {list(SIMULATED_ACTIONS)}")
+    if len(performers) < 2:
+        raise ValueError("performers: need at least two ids (an actor and a partner)")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), _TAG_STREAM, int(camera)]))
+    target = max(1, int(round(float(duration_s) * FPS)))
+    pieces: list[str] = []
+    events: list[dict] = []
+    n = 0
+    while n < target or not events:
+        gap = int(round(rng.uniform(*empty_s) * FPS))
+        pieces.append("0\n" * gap)
+        n += gap
+        is_harmful = bool(rng.random() < harmful_share) if harmful and harmless else bool(harmful)
+        action = int(rng.choice(list(harmful if is_harmful else harmless)))
+        actor, partner = (int(v) for v in rng.choice(list(performers), size=2, replace=False))
+        setup = int(rng.choice(SETUPS_120))
+        replication = int(rng.integers(1, 3))
+        perf = simulate_performance(action, setup, actor, replication, seed=seed, partner=partner)
+        clip = simulate_sample(action, setup, camera, actor, replication, seed=seed, partner=partner,
+                               performance=perf, empty_fraction=0.0)
+        lead = _held(clip, 0, int(round(rng.uniform(*idle_s) * FPS)), rng)
+        trail = _held(clip, clip.n_frames - 1, int(round(rng.uniform(*idle_s) * FPS)), rng)
+        start = n + lead.n_frames
+        for part in (lead, clip, trail):
+            text = format_skeleton(part, digits=FILE_DIGITS, newline="\n")
+            pieces.append(text.split("\n", 1)[1])
+        events.append({"action": action, "harmful": is_harmful, "start": start, "end": start + clip.n_frames - 1,
+                       "contacts": [start + c for c in perf.contacts], "performer": actor, "partner": partner,
+                       "setup": setup})
+        n += lead.n_frames + clip.n_frames + trail.n_frames
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with open(tmp, "w", newline="") as fh:
+        fh.write(f"{n}\n")
+        fh.writelines(pieces)
+    os.replace(tmp, path)
+    truth = {"fps": FPS, "n_frames": n, "seed": int(seed), "camera": int(camera), "duration_s": n / FPS,
+             "harmful_share": float(harmful_share), "events": events}
+    side = path.with_suffix(".json")
+    side.write_text(json.dumps(truth, indent=1) + "\n")
+    return truth

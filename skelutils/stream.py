@@ -1,0 +1,837 @@
+"""A live monitor: an online recogniser over a sliding window of skeleton frames, with alerts.
+
+Frames arrive one at a time (from a ``.skeleton`` file replayed at 30 frames/s, a folder, a long
+stream, or standard input fed by a sensor). :class:`OnlineRecogniser` keeps the last
+``window`` frames and, every ``stride`` frames, prepares them exactly as the training data was
+prepared (:func:`prepare_window`: bodies tracked by their Kinect id, the NTU denoising and actor
+order of ``data.actor_method``, empty frames dropped, centring on person 0's first frame in the
+window, resampling to the model's T frames), runs any checkpoint of the three recognisers
+(``skelutils.train.load_checkpoint_model``) and gives per-frame class probabilities.
+:class:`AlertTracker` turns them into alerts with hysteresis: raised after ``k_on`` frames whose
+harmful score is at least ``on``, cleared at the first frame below ``off``.
+
+The harmful score of a frame is the probability mass on the seven harmful classes: ``1 -
+P(harmless interaction)`` for a model of the class set ``harmful7+harmless``; for a 7-way model
+it is 1 by construction (every window of two people is some harmful action), so such a model
+alerts whenever two people are in view.
+
+Bad input never stops the stream: :func:`iter_frames` reports a malformed frame (source, line,
+what was expected) and skips to the next frame it can read.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import io
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from .ntu import BODY_VALUES, JOINT_VALUES, NUM_JOINTS, Skeleton, harmless_label
+from .prepare import (DEFAULT_ACTOR_METHOD, actor_slots, actors_from_slots, drop_empty_frames, drops_empty_frames,
+                      prepare_sequence)
+
+#: Frame rate of the Kinect v2 skeleton stream (Hz) and the time budget of one frame (ms).
+FPS = 30
+FRAME_BUDGET_MS = 1000.0 / FPS
+#: ``precision`` values of :func:`optimise_model`.
+PRECISIONS = ("fp32", "bf16", "int8")
+#: Most bodies one frame may hold before it is taken as malformed.
+MAX_BODIES = 16
+
+_HINT = ("Check that the input is in the NTU RGB+D .skeleton layout (frame count, then per frame a body "
+         "count, per body a 10-value body line, the joint count 25 and 25 joint lines of 12 values)")
+
+
+# ----------------------------------------------------------------------------- frames
+
+@dataclasses.dataclass
+class Frame:
+    """One skeleton frame as it arrives.
+
+    Attributes:
+        index: 0-based frame number in its source.
+        body_ids: the Kinect tracking id of each body in the frame (B,).
+        xyz: float32 (B, 25, 3), metres, camera frame.
+        line: 1-based line of the frame's body count in its source (0 when not read from text).
+    """
+
+    index: int
+    body_ids: tuple[int, ...]
+    xyz: np.ndarray
+    line: int = 0
+
+
+@dataclasses.dataclass
+class BadFrame:
+    """A frame :func:`iter_frames` could not read: ``message`` names the source, line and problem."""
+
+    index: int
+    line: int
+    message: str
+
+
+class _Lines:
+    """Lines of a text source with their 1-based numbers, look-ahead and push-back."""
+
+    def __init__(self, fh: Iterable[str]):
+        self._it = iter(fh)
+        self.no = 0
+        self._pending: list[str] = []          # a stack: the last one is the next line
+
+    def next(self) -> str | None:
+        if self._pending:
+            self.no += 1
+            return self._pending.pop()
+        for line in self._it:
+            self.no += 1
+            return line
+        return None
+
+    def peek(self) -> str | None:
+        if not self._pending:
+            for line in self._it:
+                self._pending.append(line)
+                break
+        return self._pending[-1] if self._pending else None
+
+    def unread(self, line: str) -> None:
+        self._pending.append(line)
+        self.no -= 1
+
+
+def _int_line(line: str | None) -> int | None:
+    if line is None:
+        return None
+    parts = line.split()
+    if len(parts) != 1:
+        return None
+    try:
+        return int(parts[0])
+    except ValueError:
+        return None
+
+
+def _read_frame(lines: _Lines, source: str, index: int) -> Frame:
+    """Read one frame; raises ValueError with the line on malformed input."""
+    start = lines.no + 1
+    head = lines.next()
+    n = _int_line(head)
+    if n is None or not 0 <= n <= MAX_BODIES:
+        raise ValueError(f"{source}, line {start}: expected the body count of frame {index} "
+                         f"(an integer 0..{MAX_BODIES}), got {(head or '').strip()[:60]!r}")
+    ids, xyz = [], np.zeros((n, NUM_JOINTS, 3), np.float32)
+    for b in range(n):
+        line = lines.next()
+        parts = (line or "").split()
+        if len(parts) != BODY_VALUES:
+            raise ValueError(f"{source}, line {lines.no}: expected a body line of {BODY_VALUES} values "
+                             f"(bodyID and 9 more) for body {b} of frame {index}, got {len(parts)}")
+        try:
+            ids.append(int(parts[0]))
+        except ValueError:
+            raise ValueError(f"{source}, line {lines.no}: bodyID {parts[0][:30]!r} of frame {index} is not "
+                             "an integer") from None
+        line = lines.next()
+        if _int_line(line) != NUM_JOINTS:
+            raise ValueError(f"{source}, line {lines.no}: expected the joint count {NUM_JOINTS} for body {b} "
+                             f"of frame {index}, got {(line or '').strip()[:30]!r}")
+        for j in range(NUM_JOINTS):
+            line = lines.next()
+            parts = (line or "").split()
+            if len(parts) != JOINT_VALUES:
+                raise ValueError(f"{source}, line {lines.no}: expected {JOINT_VALUES} values for joint {j} of "
+                                 f"body {b} in frame {index}, got {len(parts)}")
+            try:
+                v = (float(parts[0]), float(parts[1]), float(parts[2]))
+            except ValueError:
+                raise ValueError(f"{source}, line {lines.no}: joint {j} of body {b} in frame {index}: "
+                                 f"x y z {' '.join(parts[:3])[:50]!r} are not numbers") from None
+            if not all(math.isfinite(c) for c in v):
+                raise ValueError(f"{source}, line {lines.no}: joint {j} of body {b} in frame {index} has a "
+                                 f"non-finite coordinate {v}")
+            xyz[b, j] = v
+    return Frame(index, tuple(ids), xyz, start)
+
+
+def _resync(lines: _Lines) -> bool:
+    """Skip lines up to the next that looks like the start of a frame (a lone body count followed
+    by a body line, or by another count for an empty frame). False at the end of the input."""
+    while True:
+        line = lines.next()
+        if line is None:
+            return False
+        n = _int_line(line)
+        if n is None or not 0 <= n <= MAX_BODIES or n == NUM_JOINTS:
+            continue
+        nxt = lines.peek()
+        if nxt is None or (n == 0 and _int_line(nxt) is not None) or (n > 0 and len(nxt.split()) == BODY_VALUES):
+            lines.unread(line)
+            return True
+
+
+def iter_frames(source: str | os.PathLike | TextIO, name: str | None = None) -> Iterator[Frame | BadFrame]:
+    """Frames of a ``.skeleton`` text source, as they are read (a file is not loaded whole).
+
+    The first line is the frame count; frames are read until the input ends (a live feed may
+    announce any count, and a count that does not match only gets a :class:`BadFrame` note at the
+    end). A malformed frame is yielded as :class:`BadFrame` and skipped: reading resumes at the
+    next line that starts a frame.
+
+    Args:
+        source: a path, ``"-"`` for standard input, or an open text stream.
+        name: how messages name the source (default: the path, or ``<stdin>``).
+
+    Yields:
+        :class:`Frame` (``index`` counts the frames read, bad ones included) or :class:`BadFrame`.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the first line is not a frame count (the message names the source).
+    """
+    own = False
+    if isinstance(source, (str, os.PathLike)):
+        if os.fspath(source) == "-":
+            fh, name = sys.stdin, name or "<stdin>"
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: no such file; pass a .skeleton file, a folder of them, or - "
+                                        "to read frames from standard input")
+            fh, name, own = open(path, "r", newline=None), name or str(path), True
+    else:
+        fh, name = source, name or getattr(source, "name", "<stream>")
+    try:
+        lines = _Lines(fh)
+        first = lines.next()
+        if first is None:
+            return
+        declared = _int_line(first)
+        if declared is None or declared < 0:
+            raise ValueError(f"{name}, line 1: expected the frame count (a non-negative integer), got "
+                             f"{first.strip()[:60]!r}. {_HINT}")
+        index = 0
+        while lines.peek() is not None:
+            if not lines.peek().strip():
+                lines.next()
+                continue
+            try:
+                yield _read_frame(lines, name, index)
+            except ValueError as e:
+                yield BadFrame(index, lines.no, f"{e}; frame skipped")
+                if not _resync(lines):
+                    index += 1
+                    break
+            index += 1
+        if declared != index:
+            yield BadFrame(index, lines.no, f"{name}: the first line announces {declared} frames, "
+                                            f"{index} were read")
+    finally:
+        if own:
+            fh.close()
+
+
+def frames_of_skeleton(skel: Skeleton) -> list[Frame]:
+    """The frames of a parsed sample (``skelutils.ntu.read_skeleton``) as they would arrive."""
+    out = []
+    for f in range(skel.n_frames):
+        slots = np.flatnonzero(skel.present[f])
+        out.append(Frame(f, tuple(skel.body_ids[b] for b in slots), np.asarray(skel.xyz[f, slots], np.float32)))
+    return out
+
+
+# ----------------------------------------------------------------------------- preparation
+
+@dataclasses.dataclass(frozen=True)
+class Preparation:
+    """How training data was prepared (a data set's ``prep`` / a profile's ``data`` section).
+
+    Attributes:
+        frames: T, frames handed to the model.
+        resample, center, align, actor_method: see ``skelutils.prepare``.
+    """
+
+    frames: int = 64
+    resample: str = "uniform"
+    center: str = "hip0"
+    align: bool = False
+    actor_method: str = DEFAULT_ACTOR_METHOD
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preparation":
+        """From a data set's ``prep`` or a profile's ``data`` section (other keys ignored)."""
+        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
+
+
+def window_skeleton(frames: Sequence[Frame]) -> Skeleton:
+    """Frames gathered into a :class:`skelutils.ntu.Skeleton` (xyz and presence only): a body keeps
+    one slot by its tracking id, slots in order of first appearance, as the file reader does."""
+    slot: dict[int, int] = {}
+    for fr in frames:
+        for bid in fr.body_ids:
+            if bid not in slot:
+                slot[bid] = len(slot)
+    xyz = np.zeros((len(frames), len(slot), NUM_JOINTS, 3), np.float32)
+    present = np.zeros((len(frames), len(slot)), bool)
+    for f, fr in enumerate(frames):
+        for j, bid in enumerate(fr.body_ids):
+            s = slot[bid]
+            xyz[f, s] = fr.xyz[j]
+            present[f, s] = True
+    return Skeleton(xyz=xyz, present=present, body_ids=tuple(slot), tracking=None, depth_xy=None,
+                    color_xy=None, orientation=None, body_info=None)
+
+
+def prepare_window(frames: Sequence[Frame], prep: Preparation) -> np.ndarray | None:
+    """The model input of a window: the training preparation applied to these frames only.
+
+    Args:
+        frames: the window, oldest first.
+        prep: the training data's preparation.
+
+    Returns:
+        float32 (2, T, 25, 3), or None when nobody is in the window.
+    """
+    skel = window_skeleton(frames)
+    if skel.n_bodies == 0:
+        return None
+    seq = actors_from_slots(skel, actor_slots(skel, prep.actor_method))
+    if drops_empty_frames(prep.actor_method):
+        seq = drop_empty_frames(seq)
+    if not np.any(seq):
+        return None
+    out = prepare_sequence(seq, prep.frames, prep.resample, prep.center, prep.align, rng=0, trim=True)
+    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+
+# ----------------------------------------------------------------------------- models
+
+def optimise_model(model, precision: str = "fp32", threads: int | None = None):
+    """A model ready for streaming inference (eval mode, no gradients), at a precision.
+
+    Args:
+        model: a recogniser (``skelutils.models``), left unchanged.
+        precision: ``"fp32"`` (default), ``"bf16"`` (weights and activations in bfloat16 through
+            autocast) or ``"int8"`` (dynamic int8 quantisation of the LSTM and Linear layers;
+            convolutions stay in fp32).
+        threads: ``torch.set_num_threads`` (None: unchanged).
+
+    Returns:
+        A callable ``(N, 2, T, 25, 3) tensor -> (N, C) logits``.
+    """
+    import copy
+
+    import torch
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r}: allowed values are {PRECISIONS}")
+    if threads is not None:
+        torch.set_num_threads(int(threads))
+    net = copy.deepcopy(model).cpu().eval()
+    if precision == "int8":
+        from torch.ao.quantization import quantize_dynamic
+        net = quantize_dynamic(net, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
+
+    def run(x):
+        with torch.inference_mode():
+            if precision == "bf16":
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    return net(x).float()
+            return net(x)
+    run.module = net
+    run.precision = precision
+    return run
+
+
+def load_run(run: str | os.PathLike, device: str = "cpu"):
+    """Model and class names of a trained run (a run folder holding ``best.pt``, or a checkpoint file).
+
+    Raises:
+        FileNotFoundError: no checkpoint there (the message says which notebook trains one).
+    """
+    from .train import load_checkpoint, load_checkpoint_model
+    path = Path(run)
+    if path.is_dir():
+        path = path / "best.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no checkpoint; pass --run a run folder artifacts/<profile>/runs/<run> "
+                                "written by notebooks 03-05 (or 09 for the harmless-class models)")
+    ck = load_checkpoint(path)
+    model = load_checkpoint_model(path, device=device)
+    from .ntu import class_set_names
+    names = tuple(ck.get("class_names") or class_set_names("harmful7"))
+    return model, names, ck
+
+
+# ----------------------------------------------------------------------------- the recogniser
+
+@dataclasses.dataclass
+class StreamConfig:
+    """Settings of the online recogniser and its alerts.
+
+    Attributes:
+        window: frames in the sliding window (default 96, 3.2 s; training clips last 1.7-5 s).
+        stride: evaluate every ``stride``-th frame (1: every frame); frames in between keep the
+            last probabilities, so a stride costs up to ``stride - 1`` frames of delay.
+        min_frames: frames needed in the window before the first evaluation.
+        raise_at, clear_below: alert thresholds on the harmful score (an alert is raised at >=
+            ``raise_at`` and cleared below ``clear_below``).
+        k_on: consecutive frames at or above ``raise_at`` that raise an alert.
+        precision: ``"fp32"``, ``"bf16"`` or ``"int8"`` (see :func:`optimise_model`).
+    """
+
+    window: int = 96
+    stride: int = 1
+    min_frames: int = 16
+    raise_at: float = 0.8
+    clear_below: float = 0.5
+    k_on: int = 5
+    precision: str = "fp32"
+
+    def __post_init__(self):
+        for name in ("window", "stride", "min_frames", "k_on"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"StreamConfig.{name}={v!r}: expected an integer >= 1")
+        if self.min_frames > self.window:
+            raise ValueError(f"StreamConfig: min_frames={self.min_frames} exceeds window={self.window}")
+        if not 0.0 <= self.clear_below <= self.raise_at <= 1.0:
+            raise ValueError(f"StreamConfig: thresholds clear_below={self.clear_below}, raise_at={self.raise_at}: "
+                             "expected 0 <= clear_below <= raise_at <= 1")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"StreamConfig.precision={self.precision!r}: allowed values are {PRECISIONS}")
+
+    @classmethod
+    def from_profile(cls, cfg: dict, **over) -> "StreamConfig":
+        """From a profile's ``stream`` section (missing keys take the defaults), with overrides."""
+        s = dict(cfg.get("stream") or {})
+        s.update({k: v for k, v in over.items() if v is not None})
+        return cls(**{f.name: s[f.name] for f in dataclasses.fields(cls) if f.name in s})
+
+
+@dataclasses.dataclass
+class Alert:
+    """One alert: raised at frame ``start`` (``time_s`` seconds), cleared at ``end`` (None: still on).
+
+    ``class_name`` is the harmful class with the highest mean probability while it was on;
+    ``score`` the highest harmful score seen.
+    """
+
+    start: int
+    time_s: float
+    class_index: int
+    class_name: str
+    score: float
+    end: int | None = None
+
+
+class AlertTracker:
+    """Hysteresis on per-frame harmful scores: raise after ``k_on`` frames >= ``on``, clear below ``off``."""
+
+    def __init__(self, class_names: Sequence[str], on: float = 0.8, off: float = 0.5, k_on: int = 5, fps: float = FPS):
+        self.class_names = tuple(class_names)
+        self.harmless = harmless_label(self.class_names)
+        self.on, self.off, self.k_on, self.fps = float(on), float(off), int(k_on), float(fps)
+        self.alerts: list[Alert] = []
+        self._run = 0
+        self._active: Alert | None = None
+        self._acc: np.ndarray | None = None
+
+    @property
+    def active(self) -> Alert | None:
+        return self._active
+
+    def update(self, frame: int, probs: np.ndarray | None) -> Alert | None:
+        """Feed one frame's probabilities (None: nobody in view, which clears an alert and never
+        raises one); returns a newly raised alert."""
+        score = -1.0 if probs is None else harmful_score(probs, self.harmless)
+        if self._active is not None:
+            if score < self.off:
+                self._active.end = frame
+                self._active, self._run = None, 0
+            else:
+                self._acc += harmful_part(probs, self.harmless)
+                c = int(np.argmax(self._acc))
+                self._active.class_index, self._active.class_name = c, self.class_names[c]
+                self._active.score = max(self._active.score, score)
+                return None
+        if score >= self.on:
+            self._run += 1
+            if self._run >= self.k_on:
+                self._acc = harmful_part(probs, self.harmless).astype(np.float64)
+                c = int(np.argmax(self._acc))
+                self._active = Alert(frame, frame / self.fps, c, self.class_names[c], float(score))
+                self.alerts.append(self._active)
+                return self._active
+        else:
+            self._run = 0
+        return None
+
+
+def harmful_part(probs: np.ndarray, harmless: int | None) -> np.ndarray:
+    """The probabilities with the harmless class (if any) set to 0: (C,)."""
+    p = np.array(probs, np.float64)
+    if harmless is not None:
+        p[harmless] = 0.0
+    return p
+
+
+def harmful_score(probs: np.ndarray, harmless: int | None) -> float:
+    """Probability mass on the harmful classes: ``1 - P(harmless)``, or 1 for a 7-way model."""
+    p = np.asarray(probs, np.float64)
+    return float(p.sum() - (p[harmless] if harmless is not None else 0.0))
+
+
+@dataclasses.dataclass
+class Step:
+    """What :meth:`OnlineRecogniser.push` returns for one frame."""
+
+    frame: int
+    probs: np.ndarray | None
+    evaluated: bool
+    latency_ms: float | None
+    alert: Alert | None
+
+
+class OnlineRecogniser:
+    """Sliding-window recogniser over arriving frames.
+
+    Args:
+        model: a trained recogniser (``nn.Module``) or a callable from :func:`optimise_model`.
+        class_names: the model's classes in label order (7, or 8 with "harmless interaction").
+        prep: the training data's :class:`Preparation`.
+        config: :class:`StreamConfig`.
+    """
+
+    def __init__(self, model, class_names: Sequence[str], prep: Preparation, config: StreamConfig | None = None):
+        self.config = config or StreamConfig()
+        self.prep = prep
+        self.class_names = tuple(class_names)
+        self.run = model if callable(model) and hasattr(model, "precision") else \
+            optimise_model(model, self.config.precision)
+        self.tracker = AlertTracker(self.class_names, self.config.raise_at, self.config.clear_below, self.config.k_on)
+        self.buffer: collections.deque[Frame] = collections.deque(maxlen=self.config.window)
+        self.latencies_ms: list[float] = []
+        self.n_frames = 0
+        self._probs: np.ndarray | None = None
+
+    @classmethod
+    def from_run(cls, run: str | os.PathLike, prep: Preparation, config: StreamConfig | None = None):
+        """From a run folder or checkpoint (see :func:`load_run`)."""
+        model, names, _ = load_run(run)
+        return cls(model, names, prep, config)
+
+    def probabilities(self, frames: Sequence[Frame]) -> np.ndarray | None:
+        """Class probabilities (C,) of one window (None: nobody in it)."""
+        import torch
+        x = prepare_window(frames, self.prep)
+        if x is None:
+            return None
+        logits = self.run(torch.from_numpy(x[None]))
+        return torch.softmax(logits.float(), dim=1)[0].numpy()
+
+    def push(self, frame: Frame) -> Step:
+        """Add one frame; evaluate the window when it is due; update the alerts."""
+        self.buffer.append(frame)
+        k = self.n_frames
+        self.n_frames += 1
+        cfg = self.config
+        evaluated, lat = False, None
+        if len(self.buffer) >= cfg.min_frames and (k - cfg.min_frames + 1) % cfg.stride == 0:
+            t0 = time.perf_counter()
+            self._probs = self.probabilities(list(self.buffer))
+            lat = 1000.0 * (time.perf_counter() - t0)
+            self.latencies_ms.append(lat)
+            evaluated = True
+        elif len(self.buffer) < cfg.min_frames:
+            self._probs = None
+        alert = self.tracker.update(k, self._probs)
+        return Step(k, self._probs, evaluated, lat, alert)
+
+    def close(self) -> None:
+        """End of the stream: an alert still on ends at the last frame."""
+        if self.tracker.active is not None:
+            self.tracker.active.end = self.n_frames - 1
+
+
+def latency_summary(latencies_ms: Sequence[float]) -> dict[str, float | int | None]:
+    """``{"n", "p50_ms", "p95_ms", "mean_ms", "max_ms"}`` of per-window latencies."""
+    a = np.asarray(latencies_ms, float)
+    if a.size == 0:
+        return {"n": 0, "p50_ms": None, "p95_ms": None, "mean_ms": None, "max_ms": None}
+    return {"n": int(a.size), "p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
+            "mean_ms": float(a.mean()), "max_ms": float(a.max())}
+
+
+# ----------------------------------------------------------------------------- offline replay, batched
+
+def stream_probabilities(frames: Sequence[Frame], model, class_names: Sequence[str], prep: Preparation,
+                         config: StreamConfig, batch_size: int = 64) -> np.ndarray:
+    """Per-frame probabilities of a whole recorded stream, as :class:`OnlineRecogniser` gives them,
+    with the windows batched through the model (much faster than frame by frame).
+
+    Returns:
+        float32 (F, C): row f is the probabilities the online recogniser holds after frame f
+        (NaN where it holds none: before ``min_frames`` frames or with nobody in the window).
+    """
+    import torch
+    run = model if hasattr(model, "precision") else optimise_model(model, config.precision)
+    n, c = len(frames), len(class_names)
+    out = np.full((n, c), np.nan, np.float32)
+    due, xs = [], []
+
+    def flush():
+        if xs:
+            p = torch.softmax(run(torch.from_numpy(np.stack(xs))).float(), dim=1).numpy()
+            for k, row in zip(due, p):
+                out[k] = row
+            due.clear()
+            xs.clear()
+    evaluated = np.zeros(n, bool)
+    for k in range(n):
+        lo = max(0, k + 1 - config.window)
+        if k + 1 - lo >= config.min_frames and (k - config.min_frames + 1) % config.stride == 0:
+            evaluated[k] = True
+            x = prepare_window(frames[lo:k + 1], prep)
+            if x is not None:
+                due.append(k)
+                xs.append(x)
+                if len(xs) >= batch_size:
+                    flush()
+    flush()
+    last = np.full(c, np.nan, np.float32)
+    for k in range(n):           # frames between evaluations keep the last probabilities
+        if evaluated[k]:
+            last = out[k]
+        elif k + 1 < config.min_frames:
+            last = np.full(c, np.nan, np.float32)
+        out[k] = last
+    return out
+
+
+def alerts_from_probabilities(probs: np.ndarray, class_names: Sequence[str], config: StreamConfig,
+                              fps: float = FPS) -> list[Alert]:
+    """The alerts :class:`AlertTracker` raises over per-frame probabilities (F, C) (NaN rows: nobody)."""
+    tr = AlertTracker(class_names, config.raise_at, config.clear_below, config.k_on, fps)
+    for k, p in enumerate(probs):
+        tr.update(k, None if np.isnan(p).any() else p)
+    if tr.active is not None:
+        tr.active.end = len(probs) - 1
+    return tr.alerts
+
+
+def harmful_scores(probs: np.ndarray, class_names: Sequence[str]) -> np.ndarray:
+    """Per-frame harmful score (F,) of per-frame probabilities (NaN rows: 0)."""
+    h = harmless_label(class_names)
+    s = probs.sum(axis=1) - (probs[:, h] if h is not None else 0.0)
+    return np.where(np.isnan(s), 0.0, s)
+
+
+# ----------------------------------------------------------------------------- measures
+
+def detection_measures(alerts: Sequence[Alert], events: Sequence[dict], n_frames: int, fps: float = FPS,
+                       grace_s: float = 2.0) -> dict[str, Any]:
+    """Detection delay, misses and false alarms of a stream's alerts against its ground truth.
+
+    A harmful event (``start``..``end`` frames) is detected by the first alert raised between
+    its start and ``grace_s`` seconds after its end; the delay is that alert's frame minus the
+    event's start. Every other alert is a false alarm (raised during a harmless action, while
+    people stand idle, or a second alert during the same harmful action).
+
+    Args:
+        alerts: the alerts (their ``start`` frames).
+        events: ground truth from ``skelutils.simulate.simulate_stream`` (``start``, ``end``, ``harmful``).
+        n_frames: length of the stream, frames.
+        fps: frame rate.
+        grace_s: seconds after an event's end in which its alert still counts.
+
+    Returns:
+        dict with ``n_harmful``, ``n_detected``, ``n_missed``, ``recall``, ``delays_s`` (one per
+        detected event), ``delay_median_s``, ``delay_p90_s``, ``n_false_alarms``,
+        ``false_alarms_per_hour``, ``hours``, ``false_alarms_in_harmless`` (alerts raised during a
+        harmless action) and ``harmless_flagged_share`` (harmless actions with at least one alert).
+    """
+    grace = int(round(grace_s * fps))
+    used = set()
+    delays = []
+    for ev in events:
+        if not ev["harmful"]:
+            continue
+        for i, a in enumerate(alerts):
+            if i not in used and ev["start"] <= a.start <= ev["end"] + grace:
+                used.add(i)
+                delays.append((a.start - ev["start"]) / fps)
+                break
+    false = [a for i, a in enumerate(alerts) if i not in used]
+    harmless = [ev for ev in events if not ev["harmful"]]
+    in_harmless = sum(any(ev["start"] <= a.start <= ev["end"] + grace for ev in harmless) for a in false)
+    flagged = sum(any(ev["start"] <= a.start <= ev["end"] + grace or (a.start < ev["start"] and
+                                                                      (a.end is None or a.end > ev["start"]))
+                      for a in alerts) for ev in harmless)
+    n_h = sum(1 for ev in events if ev["harmful"])
+    hours = n_frames / fps / 3600.0
+    return {"n_harmful": n_h, "n_detected": len(delays), "n_missed": n_h - len(delays),
+            "recall": len(delays) / n_h if n_h else None, "delays_s": delays,
+            "delay_median_s": float(np.median(delays)) if delays else None,
+            "delay_p90_s": float(np.percentile(delays, 90)) if delays else None,
+            "n_false_alarms": len(false), "hours": hours,
+            "false_alarms_per_hour": len(false) / hours if hours else None,
+            "false_alarms_in_harmless": int(in_harmless), "n_harmless": len(harmless),
+            "harmless_flagged_share": flagged / len(harmless) if harmless else None}
+
+
+def clip_probabilities(model, xs: np.ndarray, precision: str = "fp32", batch_size: int = 64) -> np.ndarray:
+    """Softmax probabilities (N, C) of prepared clips (N, 2, T, 25, 3)."""
+    import torch
+    run = model if hasattr(model, "precision") else optimise_model(model, precision)
+    out = []
+    for s in range(0, len(xs), batch_size):
+        out.append(torch.softmax(run(torch.from_numpy(np.ascontiguousarray(xs[s:s + batch_size]))).float(),
+                                 dim=1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def harmless_measures(probs: np.ndarray, is_harmless: np.ndarray, y_harmful: np.ndarray,
+                      class_names: Sequence[str], thresholds: Sequence[float] | None = None) -> dict[str, Any]:
+    """Clip-level false alarms and recall of one model.
+
+    Args:
+        probs: (N, C) clip probabilities.
+        is_harmless: bool (N,), the clip is a harmless interaction.
+        y_harmful: int (N,), the harmful label 0..6 of harmful clips (ignored for harmless ones).
+        class_names: the model's classes.
+        thresholds: alert thresholds on the harmful score for the trade-off curve (default 0..1
+            in steps of 0.05).
+
+    Returns:
+        dict: ``harmless_flagged`` (share of harmless clips whose harmful score is at least 0.5,
+        the decision of an argmax for an 8-way model), ``harmful_recall`` (share of harmful clips
+        flagged and given their right class), ``harmful_detected`` (flagged at all), and ``curve``:
+        per threshold ``{threshold, harmless_flagged, harmful_detected, harmful_recall}``.
+    """
+    thresholds = list(np.round(np.arange(0.0, 1.0001, 0.05), 2)) if thresholds is None else list(thresholds)
+    h = harmless_label(class_names)
+    score = probs.sum(axis=1) - (probs[:, h] if h is not None else 0.0)
+    hp = probs.copy()
+    if h is not None:
+        hp[:, h] = -1.0
+    cls = hp.argmax(axis=1)
+    harm = ~np.asarray(is_harmless, bool)
+    right = cls == np.asarray(y_harmful)
+
+    def at(t):
+        flag = score >= t - 1e-9
+        return {"threshold": float(t),
+                "harmless_flagged": float(flag[~harm].mean()) if (~harm).any() else None,
+                "harmful_detected": float(flag[harm].mean()) if harm.any() else None,
+                "harmful_recall": float((flag & right)[harm].mean()) if harm.any() else None}
+    mid = at(0.5)
+    return {"harmless_flagged": mid["harmless_flagged"], "harmful_detected": mid["harmful_detected"],
+            "harmful_recall": mid["harmful_recall"], "n_harmless": int((~harm).sum()), "n_harmful": int(harm.sum()),
+            "curve": [at(t) for t in thresholds]}
+
+
+def early_detection(model, class_names: Sequence[str], clips: Sequence[Sequence[Frame]], labels: Sequence[int],
+                    prep: Preparation, shares: Sequence[float] = tuple(np.round(np.arange(0.1, 1.01, 0.1), 1)),
+                    precision: str = "fp32") -> dict[str, Any]:
+    """Accuracy of the decision after seeing only the first share of each clip.
+
+    Each clip's first ``ceil(share * F)`` frames are prepared as the stream prepares a window
+    (:func:`prepare_window`) and classified; accuracy is the share of clips whose argmax is
+    their label.
+
+    Returns:
+        ``{"shares": [...], "accuracy": [...], "n": N}``.
+    """
+    xs, idx = [], []
+    for share in shares:
+        for i, fr in enumerate(clips):
+            k = max(1, int(math.ceil(share * len(fr))))
+            x = prepare_window(fr[:k], prep)
+            xs.append(np.zeros((2, prep.frames, NUM_JOINTS, 3), np.float32) if x is None else x)
+            idx.append(i)
+    probs = clip_probabilities(model, np.stack(xs), precision)
+    pred = probs.argmax(axis=1).reshape(len(shares), len(clips))
+    y = np.asarray(labels)
+    return {"shares": [float(s) for s in shares], "accuracy": [float((p == y).mean()) for p in pred], "n": len(clips)}
+
+
+# ----------------------------------------------------------------------------- replay (the watch command)
+
+def watch_sources(path: str) -> list[str]:
+    """What ``watch PATH`` replays: ``["-"]``, one file, or the ``.skeleton`` files of a folder, sorted.
+
+    Raises:
+        FileNotFoundError: the path does not exist, or a folder holds no ``.skeleton`` file.
+    """
+    if path == "-":
+        return ["-"]
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(str(f) for f in p.rglob("*.skeleton"))
+        if not files:
+            raise FileNotFoundError(f"{p}: the folder holds no .skeleton file; pass a .skeleton file, a folder "
+                                    "of them, or - for standard input")
+        return files
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no such file or folder; pass a .skeleton file, a folder of them, or - "
+                                "for standard input")
+    return [str(p)]
+
+
+def replay(sources: Sequence[str], recogniser_factory: Callable[[], OnlineRecogniser], *, fast: bool = False,
+           fps: float = FPS, out: TextIO | None = None, err: TextIO | None = None) -> dict[str, Any]:
+    """Replay sources through a fresh recogniser each, printing alerts as they are raised.
+
+    Args:
+        sources: from :func:`watch_sources`.
+        recogniser_factory: makes the :class:`OnlineRecogniser` of one source.
+        fast: as fast as possible (default: paced at ``fps`` frames per second).
+        out, err: where alerts / problems are printed (default stdout / stderr).
+
+    Returns:
+        ``{"sources": [{"source", "frames", "bad_frames", "alerts": [...]}], "latency": {...},
+        "frames", "bad_frames", "seconds"}``.
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    t_start = time.perf_counter()
+    latencies: list[float] = []
+    rows = []
+    total = bad_total = 0
+    for src in sources:
+        rec = recogniser_factory()
+        bad = 0
+        t0 = time.perf_counter()
+        try:
+            frames = iter_frames(src)
+            for item in frames:
+                if isinstance(item, BadFrame):
+                    bad += 1
+                    print(f"warning: {item.message}", file=err)
+                    continue
+                if not fast:
+                    wait = t0 + rec.n_frames / fps - time.perf_counter()
+                    if wait > 0:
+                        time.sleep(wait)
+                step = rec.push(item)
+                if step.alert is not None:
+                    a = step.alert
+                    print(f"{Path(src).name if src != '-' else '<stdin>'} t={a.time_s:8.2f}s frame {a.start:6d}  "
+                          f"ALERT {a.class_name:<16} score {a.score:.2f}", file=out, flush=True)
+        except (ValueError, FileNotFoundError) as e:
+            print(f"error: {e}", file=err)
+            bad += 1
+        rec.close()
+        latencies += rec.latencies_ms
+        total += rec.n_frames
+        bad_total += bad
+        rows.append({"source": src, "frames": rec.n_frames, "bad_frames": bad,
+                     "alerts": [dataclasses.asdict(a) for a in rec.tracker.alerts]})
+    return {"sources": rows, "latency": latency_summary(latencies), "frames": total, "bad_frames": bad_total,
+            "seconds": time.perf_counter() - t_start}
