@@ -267,8 +267,13 @@ def train_profile_gan(cfg: dict, ds, *, progress: bool = False) -> dict[str, Any
                          f"gan.train_splits {splits_used}, so the GAN has nothing to learn from; check the "
                          "dataset of notebook 01 or shorten gan.train_splits")
     x, y = ds.x[idx], ds.y[idx].astype(np.int64)
-    iterations = int(gcfg.get("iterations") or run["iterations"])
     batch = min(int(run["batch_size"]), len(y))
+    if gcfg.get("iterations") is not None:
+        iterations = int(gcfg["iterations"])
+    elif "epochs" in run:                      # a preset whose length is in epochs (kinetic_gan)
+        iterations = gan.epochs_to_iterations(run["epochs"], len(y), batch, gan_cfg.n_critic)
+    else:
+        iterations = int(run["iterations"])
     gdir = config.artifacts_dir(cfg, "gan", "run")
     if (gdir / gan.CHECKPOINT_NAME).is_file():
         have = int(gan.load_generator(gdir).meta["iteration"])

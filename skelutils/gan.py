@@ -1,4 +1,4 @@
-"""Two-person, class-conditional skeleton synthesis in the style of Kinetic-GAN.
+"""Class-conditional skeleton synthesis: Kinetic-GAN as published, and a two-person design.
 
 Kinetic-GAN (Degardin et al., WACV 2022) is a Wasserstein GAN with gradient
 penalty whose generator and critic are spatio-temporal graph convolutional
@@ -9,7 +9,28 @@ latent vector ``z`` and a class embedding pass through an MLP *mapping network*
 first, and every generator layer adds per-pixel Gaussian noise scaled by a
 learned per-channel weight (*noise injection*, as in StyleGAN).
 
-Our classes are interactions, so both people are generated *jointly*, as one
+Two architectures (:attr:`GANConfig.arch`):
+
+* ``"kinetic_gan"`` (preset ``kinetic_gan``, the paper's reading, used by the ``full``
+  profile): the networks of Kinetic-GAN's public code (DegardinBruno/Kinetic-GAN,
+  ``models/generator.py``, ``models/discriminator.py``, ``models/init_gan/graph_ntu.py``),
+  the same layers and parameter count (3,627,938 + 3,323,476 for 7 classes), for *one*
+  person, as Kinetic-GAN generates: its pyramid 25 -> 11 -> 5 -> 1 made by removing leaf
+  joints (:func:`kinetic_gan_graphs`), ST-GCN's 3-subset partition centred on
+  SpineShoulder, a mapping network as wide as ``z`` plus the label embedding, the
+  generator's seven blocks from ``w`` as one frame of one node with nearest-neighbour
+  resizing, BatchNorm after three of its temporal convolutions and its residual
+  convolutions, ``tanh`` on data min-max scaled to [-1, 1], a critic of six blocks that
+  keeps the coarser level's nodes (node selection) and has no projection term, and
+  truncation ``psi = 0.95`` in ``w`` when sampling. The critic sees person 0 (the data
+  layer's actor, the one who moves most); generated samples have person 1 absent (zeros),
+  as an NTU file with one body, so the recognisers receive the usual ``(N, 2, T, 25, 3)``.
+  Kinetic-GAN's training data are the first ``t_size`` frames of its stored arrays; ours are
+  whole sequences resampled to ``t_size`` (:func:`train_gan`).
+* ``"companion"`` (presets ``smoke``, ``cpu30``, ``full_two_person``): the companion's
+  own design, described below. It is not Kinetic-GAN.
+
+In the companion design our classes are interactions, so both people are generated *jointly*, as one
 graph of 50 nodes (node ``m * 25 + v`` is joint ``v`` of person ``m``). The
 generator maps ``w`` linearly to ``T / 2**levels`` frames of the coarsest graph
 (one node per person at 4 levels) and each of its ``levels`` stages doubles the
@@ -49,8 +70,8 @@ the training set, divide by the per-axis standard deviation. ``sample()``
 inverts it, so generated arrays are metres in the same centred frame as the
 real data.
 
-Choices where Kinetic-GAN's code differs or is silent (also listed in the
-book's Ambiguities page):
+Choices of the companion design where Kinetic-GAN's code differs or is silent (also listed
+in the book's Ambiguities page; the first and the sixth hold for both architectures):
 
 * One *iteration* is one generator update after ``n_critic = 5`` critic
   updates, each critic update on a fresh real batch. (Kinetic-GAN counts critic
@@ -65,7 +86,8 @@ book's Ambiguities page):
   through a projection term (Miyato & Koyama 2018); ``critic_projection=False``
   gives Kinetic-GAN's form.
 * The generator's labels in an iteration are those of the last real batch, so
-  classes are drawn with their training frequencies.
+  classes are drawn with their training frequencies (as in Kinetic-GAN, whose
+  generator step reuses the critic batch's labels).
 * Three options Kinetic-GAN does not have, off by default and on in the ``cpu30``
   preset (see :class:`GANConfig`): ``output="bones"`` generates each person as a
   root trajectory plus bone directions and bounded length factors, joined by
@@ -98,9 +120,9 @@ from skelutils.hybrid import dataset_fingerprint, resample_frames
 from skelutils.ntu import BONES, NUM_JOINTS
 
 __all__ = [
-    "GANConfig", "GAN_PRESETS", "gan_preset", "Normaliser", "Generator", "Critic",
-    "person_pyramid_graphs", "gradient_penalty", "train_gan", "load_generator", "sample",
-    "CHECKPOINT_NAME",
+    "GANConfig", "GAN_PRESETS", "KINETIC_GAN_CONFIG", "gan_preset", "epochs_to_iterations",
+    "Normaliser", "Generator", "Critic", "person_pyramid_graphs", "kinetic_gan_graphs",
+    "gradient_penalty", "train_gan", "load_generator", "sample", "CHECKPOINT_NAME",
 ]
 
 #: File name of the training checkpoint inside a run folder.
@@ -137,6 +159,7 @@ PERSON_PYRAMID: tuple[dict, ...] = (
 
 _INTER_CHOICES = ("spine+hands", "spine", "none")
 _OUTPUT_CHOICES = ("joints", "bones")
+_ARCH_CHOICES = ("companion", "kinetic_gan")
 #: Largest log length factor of a generated bone (``output="bones"``): exp(0.2) = 1.22.
 _BONE_LOG_SCALE = 0.2
 
@@ -226,6 +249,152 @@ def person_pyramid_graphs(levels: int = 4, inter_edges: str = "spine+hands"):
 
 
 # ---------------------------------------------------------------------------
+# Kinetic-GAN's one-person pyramid (arch="kinetic_gan")
+# ---------------------------------------------------------------------------
+
+#: The 24 Kinect v2 bones as Kinetic-GAN's graph lists them (0-based; its
+#: ``models/init_gan/graph_ntu.py``). They differ from :data:`skelutils.ntu.BONES` in
+#: the thumbs: Kinetic-GAN (like most NTU graph networks) joins each thumb to the hand,
+#: the Kinect SDK to the wrist. The pyramid below depends on it, so it keeps
+#: Kinetic-GAN's list.
+KINETIC_GAN_EDGES: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 20), (2, 20), (3, 2), (4, 20), (5, 4), (6, 5), (7, 6), (8, 20), (9, 8),
+    (10, 9), (11, 10), (0, 12), (13, 12), (14, 13), (15, 14), (0, 16), (17, 16), (18, 17),
+    (19, 18), (21, 7), (22, 7), (23, 11), (24, 11),
+)
+#: Centre of the spatial partition at level 0: SpineShoulder (joint 21 when counting from 1).
+KINETIC_GAN_CENTRE = 20
+
+
+def _remove_leaves(nodes: list[int], edges: set[frozenset]) -> tuple[list[int], set[frozenset]]:
+    """One coarsening step of Kinetic-GAN's pyramid, on node labels of the level below.
+
+    For ``d = 1, 2, ... 10``, in node order: a node of degree ``d`` that is not a neighbour of
+    a node removed before at this level is removed, and its neighbours are joined to each
+    other. When what is left is one cycle through all its nodes, the nodes that were not
+    neighbours of a removed node go too (the NTU graph's third step ends in a triangle).
+    """
+    adj = {v: set() for v in nodes}
+    for e in edges:
+        a, b = tuple(e)
+        adj[a].add(b)
+        adj[b].add(a)
+    order = list(nodes)
+    stay: set[int] = set()
+    for degree in range(1, 11):
+        remove = []
+        for v in order:
+            if len(adj[v]) == degree and v not in stay:
+                lost = sorted(adj[v])
+                stay.update(lost)
+                for i in lost:
+                    adj[i].update(j for j in lost if j != i)
+                remove.append(v)
+        for v in remove:
+            for u in adj.pop(v):
+                if u in adj:
+                    adj[u].discard(v)
+        order = [v for v in order if v not in remove]
+        ring = len(order) >= 3 and all(len(adj[v]) == 2 for v in order) and _connected(order, adj)
+        if ring:
+            last = [v for v in order if v not in stay]
+            for v in last:
+                for u in adj.pop(v):
+                    if u in adj:
+                        adj[u].discard(v)
+            order = [v for v in order if v not in last]
+    kept_edges = {frozenset((a, b)) for a in order for b in adj[a] if a != b}
+    return order, kept_edges
+
+
+def _connected(nodes: list[int], adj: dict[int, set]) -> bool:
+    seen, todo = {nodes[0]}, [nodes[0]]
+    while todo:
+        for u in adj[todo.pop()]:
+            if u not in seen:
+                seen.add(u)
+                todo.append(u)
+    return len(seen) == len(nodes)
+
+
+def _kinetic_partition(n: int, edges: set[frozenset], centre: int) -> np.ndarray:
+    """ST-GCN's spatial partition as Kinetic-GAN builds it: (3, n, n) in its orientation
+    (``A[k, v, w]`` is the weight output node ``w`` gives input node ``v``), columns
+    normalised by degree (self included). Distances are those of ``max_hop=1`` (0, 1 or
+    infinite), so a neighbour farther than one hop from the centre counts as "as close"."""
+    hop = np.full((n, n), np.inf)
+    np.fill_diagonal(hop, 0)
+    for e in edges:
+        a, b = tuple(e)
+        hop[a, b] = hop[b, a] = 1
+    adjacency = (hop <= 1).astype(np.float64)
+    norm = adjacency / adjacency.sum(0, keepdims=True)
+    root, close, further = (np.zeros((n, n)) for _ in range(3))
+    for i in range(n):
+        for j in range(n):
+            if hop[j, i] > 1:
+                continue
+            if hop[j, centre] == hop[i, centre]:
+                root[j, i] = norm[j, i]
+            elif hop[j, centre] > hop[i, centre]:
+                close[j, i] = norm[j, i]
+            else:
+                further[j, i] = norm[j, i]
+    diag = np.eye(n, dtype=bool)
+    return np.stack([np.where(diag, root, 0), np.where(diag, 0, root) + close, further])
+
+
+def kinetic_gan_graphs(levels: int = 4) -> dict[str, list]:
+    """Kinetic-GAN's pyramid of one-person graphs, 25 -> 11 -> 5 -> 1 nodes.
+
+    Each level is made from the one below by removing leaf joints (see
+    :func:`_remove_leaves`); the node kept at the top is SpineShoulder.
+
+    Returns:
+        dict of lists over levels ``l = 0 .. levels - 1``: ``n`` (nodes), ``kept``
+        (``l >= 1``: the level-``l - 1`` indices of the level-``l`` nodes), ``edges``
+        (sorted pairs), ``centre``, ``A`` float32 ``(3, n_l, n_l)`` (:func:`_kinetic_partition`);
+        ``up[l]`` float32 ``(n_l, n_{l+1})`` for ``l < levels - 1``: a kept node copies its
+        coarse node, a removed node takes the mean of its kept neighbours (halved from the
+        one-node level, as Kinetic-GAN's ``upsample_s`` does); ``neighbours[l]``: those
+        ``(fine node, [coarse nodes])`` pairs.
+    """
+    nodes = list(range(NUM_JOINTS))
+    edges = {frozenset(e) for e in KINETIC_GAN_EDGES}
+    centre = KINETIC_GAN_CENTRE
+    out: dict[str, list] = {k: [] for k in ("n", "kept", "edges", "centre", "A", "up", "neighbours")}
+    for lvl in range(levels):
+        if lvl:
+            kept, coarse_edges = _remove_leaves(nodes, edges)
+            index = {v: i for i, v in enumerate(kept)}
+            up = np.zeros((len(nodes), len(kept)))
+            pairs = []
+            for v in nodes:
+                if v in index:
+                    up[v, index[v]] = 1.0
+                    continue
+                hood = [index[u] for u in kept if frozenset((u, v)) in edges]
+                if not hood:
+                    raise ValueError(f"kinetic_gan_graphs: joint {v} of level {lvl - 1} has no kept "
+                                     "neighbour to be re-inserted from")
+                up[v, hood] = (0.5 if len(kept) == 1 else 1.0) / len(hood)
+                pairs.append((v, hood))
+            out["up"].append(up.astype(np.float32))
+            out["neighbours"].append(pairs)
+            out["kept"].append(kept)
+            centre = index[centre]
+            nodes = list(range(len(kept)))
+            edges = {frozenset((index[a], index[b])) for a, b in map(tuple, coarse_edges)}
+        else:
+            out["kept"].append(None)
+        out["n"].append(len(nodes))
+        out["edges"].append(sorted(tuple(sorted(e)) for e in edges))
+        out["centre"].append(centre)
+        out["A"].append(_kinetic_partition(len(nodes), edges, centre).astype(np.float32))
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Configuration and presets
 # ---------------------------------------------------------------------------
 
@@ -270,6 +439,18 @@ class GANConfig:
             on CPU; 1 (Kinetic-GAN) computes it every time.
         lr: Adam learning rate for both networks (2e-4).
         betas: Adam betas ((0.5, 0.999)).
+        arch: ``"companion"`` (default: the two-person design of the module docs) or
+            ``"kinetic_gan"``: Kinetic-GAN's networks as published, for *one* person (see
+            :class:`Generator`). It needs ``levels=4``, ``t_size`` a multiple of 16, five
+            ``g_channels`` (blocks 1-5; blocks 6 and 7 have 3), six ``d_channels`` (the last
+            is Kinetic-GAN's ``latent``), ``blocks_per_stage=1``, ``output="joints"``,
+            ``aux_weight=0`` and ``critic_projection=False``; ``embed_dim`` is Kinetic-GAN's
+            ``n_classes``-wide label embedding, ``inter_edges`` is unused. The data are
+            min-max scaled to [-1, 1] (:meth:`Normaliser.fit_minmax`), the critic reads
+            person 0 and :func:`sample` returns person 1 as zeros (absent).
+        truncation_psi: truncation in ``w`` when sampling, ``w_avg + psi (w - w_avg)``
+            (:func:`sample`; training never truncates). 1 (default) turns it off; Kinetic-GAN's
+            ``generate.py`` uses 0.95.
     """
 
     t_size: int = 64
@@ -292,6 +473,8 @@ class GANConfig:
     gp_every: int = 1
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
+    arch: str = "companion"
+    truncation_psi: float = 1.0
 
     def __post_init__(self):
         for name in ("g_channels", "d_channels", "betas"):
@@ -302,10 +485,22 @@ class GANConfig:
         if self.t_size <= 0 or self.t_size % (2 ** self.levels):
             bad.append(f"t_size={self.t_size} (expected a positive multiple of 2**levels = "
                        f"{2 ** self.levels})")
-        for name in ("g_channels", "d_channels"):
+        kinetic = self.arch == "kinetic_gan"
+        if self.arch not in _ARCH_CHOICES:
+            bad.append(f"arch={self.arch!r} (expected one of {_ARCH_CHOICES})")
+        for name, want in (("g_channels", 5 if kinetic else self.levels),
+                           ("d_channels", 6 if kinetic else self.levels)):
             ch = getattr(self, name)
-            if len(ch) != self.levels or any(int(c) <= 0 for c in ch):
-                bad.append(f"{name}={ch} (expected {self.levels} positive ints, one per level)")
+            if len(ch) != want or any(int(c) <= 0 for c in ch):
+                per = "one per block of Kinetic-GAN's layout" if kinetic else "one per level"
+                bad.append(f"{name}={ch} (expected {want} positive ints, {per})")
+        if kinetic:
+            for name, want in (("levels", 4), ("blocks_per_stage", 1), ("output", "joints"),
+                               ("aux_weight", 0), ("critic_projection", False)):
+                if getattr(self, name) != want:
+                    bad.append(f"{name}={getattr(self, name)!r} (arch='kinetic_gan' needs {want!r})")
+        if not 0 < self.truncation_psi <= 1:
+            bad.append(f"truncation_psi={self.truncation_psi} (expected 0 < psi <= 1; 1 = none)")
         if self.temporal_kernel % 2 != 1:
             bad.append(f"temporal_kernel={self.temporal_kernel} (expected odd)")
         if self.inter_edges not in _INTER_CHOICES:
@@ -336,13 +531,32 @@ class GANConfig:
         return cls(**d)
 
 
-#: Named configurations with their training length. ``smoke``: a minute or two on
-#: two CPU cores, poor samples (checks that the pipeline runs). ``cpu30``: about
-#: 30 minutes on two CPU cores, with the bone output, the auxiliary class head, lazy
-#: gradient penalty and lr 5e-4, which a short run needs (in 150 updates the same
-#: options leave the smoke generator at one pose, so smoke keeps Kinetic-GAN's form).
-#: ``full``: Kinetic-GAN as published (latent 512, mapping depth 4, 512-channel
-#: coarse layers, T = 64, batch 32, joint output, no class head) for a GPU.
+#: Kinetic-GAN as published (its ``kinetic-gan.py`` defaults, ``models/generator.py``,
+#: ``models/discriminator.py``), for the seven classes: latent 512, mapping depth 4, a
+#: 7-wide label embedding, T = 64, one person.
+KINETIC_GAN_CONFIG = GANConfig(
+    arch="kinetic_gan", t_size=64, latent_dim=512, embed_dim=7, mapping_layers=4, levels=4,
+    g_channels=(512, 256, 128, 64, 32), d_channels=(32, 64, 128, 256, 512, 512),
+    blocks_per_stage=1, temporal_kernel=3, noise_injection=True, critic_projection=False,
+    aux_weight=0.0, output="joints", n_critic=5, lambda_gp=10.0, gp_every=1, lr=2e-4,
+    betas=(0.5, 0.999), truncation_psi=0.95)
+
+#: Named configurations with their training length (``iterations``: generator updates, each
+#: after ``n_critic`` critic batches; ``epochs``, where given, is the length as the source
+#: states it, and :func:`epochs_to_iterations` turns it into updates for the real training
+#: set's size; ``iterations`` is then that conversion for about 2,000 training sequences, the
+#: full profile's GAN training set). ``smoke``: a minute or two on two CPU cores, poor samples
+#: (checks that the pipeline runs). ``cpu30``: about 30 minutes on two CPU cores, with the bone
+#: output, the auxiliary class head, lazy gradient penalty and lr 5e-4, which a short run needs
+#: (in 150 updates the same options leave the smoke generator at one pose, so smoke keeps the
+#: plain form). ``kinetic_gan``: the paper's reading (the ``full`` profile), Kinetic-GAN as
+#: published (:data:`KINETIC_GAN_CONFIG`, one person) for a GPU, trained as ``kinetic-gan.py``
+#: does: 1,200 epochs at batch 32. ``full_two_person``: the companion's own two-person design
+#: (module docs) at Kinetic-GAN's widths, 40,000 updates at batch 32; it is not Kinetic-GAN.
+#: Kinetic-GAN's published NTU-60 cross-subject generator (``generator_ntu_xsub_mlp4_1370000``)
+#: had 1,370,000 critic batches, about 274,000 generator updates, on 40,320 sequences;
+#: 1,200 epochs on the full profile's ~2,000 sequences are 75,000 critic batches, 15,000 updates
+#: (``full_two_person``'s 40,000 updates are about 3,200 epochs of that set).
 GAN_PRESETS: dict[str, dict[str, Any]] = {
     "smoke": {"config": GANConfig(t_size=32, latent_dim=64, embed_dim=7, mapping_layers=2,
                                   levels=4, g_channels=(32, 32, 16, 16), d_channels=(16, 16, 32, 32),
@@ -353,16 +567,25 @@ GAN_PRESETS: dict[str, dict[str, Any]] = {
                                   blocks_per_stage=1, output="bones", aux_weight=10.0, lr=5e-4,
                                   gp_every=4),
               "iterations": 2400, "batch_size": 32},
-    "full": {"config": GANConfig(), "iterations": 40000, "batch_size": 32},
+    "kinetic_gan": {"config": KINETIC_GAN_CONFIG, "epochs": 1200, "iterations": 15000,
+                    "batch_size": 32},
+    "full_two_person": {"config": GANConfig(), "iterations": 40000, "batch_size": 32},
 }
 
 
+def epochs_to_iterations(epochs: float, n_train: int, batch_size: int, n_critic: int) -> int:
+    """Generator updates of a run of ``epochs`` passes over ``n_train`` sequences in critic
+    batches of ``batch_size``: ``ceil(epochs * n_train / (batch_size * n_critic))``."""
+    return math.ceil(float(epochs) * int(n_train) / (int(batch_size) * int(n_critic)))
+
+
 def gan_preset(name: str) -> tuple[GANConfig, dict[str, int]]:
-    """``(config, {"iterations": .., "batch_size": ..})`` of a preset in :data:`GAN_PRESETS`."""
+    """``(config, {"iterations": .., "batch_size": ..})`` of a preset in :data:`GAN_PRESETS`;
+    the dict also holds ``epochs`` for a preset whose length is given in epochs."""
     if name not in GAN_PRESETS:
         raise KeyError(f"GAN preset {name!r} unknown; choose one of {sorted(GAN_PRESETS)}")
     p = GAN_PRESETS[name]
-    return p["config"], {"iterations": p["iterations"], "batch_size": p["batch_size"]}
+    return p["config"], {k: p[k] for k in ("iterations", "batch_size", "epochs") if k in p}
 
 
 # ---------------------------------------------------------------------------
@@ -427,6 +650,20 @@ class Normaliser(nn.Module):
         bone_mean[:, child] = unit * np.maximum(length, 1e-3)
         return cls(mean.astype(np.float32), std.astype(np.float32), bone_mean.astype(np.float32))
 
+    @classmethod
+    def fit_minmax(cls, x: np.ndarray) -> "Normaliser":
+        """Kinetic-GAN's scaling ``2 (x - min) / (max - min) - 1``, with one ``min`` and one
+        ``max`` over all of ``x`` (N, 2, T, 25, 3) (persons, frames, joints and axes, as its
+        ``Feeder`` takes them over the whole data file), written as ``mean = (max + min) / 2``
+        and ``std = (max - min) / 2`` so that :meth:`normalise` and :meth:`denormalise` apply."""
+        x64 = np.asarray(x, np.float64)
+        lo, hi = float(x64.min()), float(x64.max())
+        half = max((hi - lo) / 2, 1e-6)
+        norm = cls.fit(x)
+        norm.mean.fill_((hi + lo) / 2)
+        norm.std.fill_(half)
+        return norm
+
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         """Metres (N, 2, T, 25, 3) -> standardised, same shape."""
         return (x - self.mean[None, :, None]) / self.std
@@ -479,18 +716,166 @@ def _pool_nodes(x: torch.Tensor, mat: torch.Tensor) -> torch.Tensor:
     return torch.einsum("nctv,wv->nctw", x, mat)
 
 
+# ---------------------------------------------------------------------------
+# Kinetic-GAN's networks (arch="kinetic_gan")
+# ---------------------------------------------------------------------------
+
+class _KGBlock(nn.Module):
+    """Kinetic-GAN's ``st_gcn`` unit: graph conv (3 subsets, no bias, learned edge
+    importance) -> temporal conv (kernel ``kt``) [-> BatchNorm] + residual [-> noise] -> act.
+
+    No activation between the graph and the temporal convolution (as in Kinetic-GAN). The
+    residual is none, the identity (equal widths) or a 1x1 conv, followed by BatchNorm in
+    the generator. ``A`` is in Kinetic-GAN's orientation: ``out[w] = sum_v x[v] A[k, v, w]``.
+    """
+
+    def __init__(self, c_in: int, c_out: int, adjacency: np.ndarray, kt: int, *, bn: bool,
+                 residual: bool, residual_bn: bool, noise: bool, tanh: bool = False):
+        super().__init__()
+        k = adjacency.shape[0]
+        self.k, self.c_out, self.tanh = k, c_out, tanh
+        self.register_buffer("A", torch.as_tensor(adjacency))
+        self.edge_importance = nn.Parameter(torch.ones(adjacency.shape))
+        self.gcn = nn.Conv2d(c_in, c_out * k, 1, bias=False)
+        tcn = [nn.Conv2d(c_out, c_out, (kt, 1), padding=(kt // 2, 0))]
+        if bn:
+            tcn.append(nn.BatchNorm2d(c_out))
+        self.tcn = nn.Sequential(*tcn)
+        if not residual:
+            self.res = None
+        elif c_in == c_out:
+            self.res = nn.Identity()
+        else:
+            self.res = nn.Sequential(nn.Conv2d(c_in, c_out, 1),
+                                     *([nn.BatchNorm2d(c_out)] if residual_bn else []))
+        self.noise_scale = nn.Parameter(torch.zeros(1, c_out, 1, 1)) if noise else None
+
+    def forward(self, x: torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor:
+        n, _, t, v = x.shape
+        h = self.gcn(x).view(n, self.k, self.c_out, t, v)
+        h = self.tcn(torch.einsum("nkctv,kvw->nctw", h, self.A * self.edge_importance))
+        if self.res is not None:
+            h = h + self.res(x)
+        if self.noise_scale is not None:
+            noise = torch.randn((n, 1, t, v), generator=rng, dtype=h.dtype).to(h.device)
+            h = h + self.noise_scale * noise
+        return torch.tanh(h) if self.tanh else F.leaky_relu(h, 0.2)
+
+
+class _KGGeneratorNet(nn.Module):
+    """Kinetic-GAN's generator: label embedding, mapping MLP of width ``latent + embed``
+    (weights N(0, 1), biases 0, as its ``Mapping_Net``), then seven blocks from ``w`` as one
+    frame of one node: (width) -> g0 [1 node, 1 frame] -> g1 [1, T/16] -> g2 [5, T/16] ->
+    g3 [5, T/8] -> g4 [11, T/4] -> 3 [11, T/2] -> 3 [25, T] with tanh. Before a block, the
+    nodes are upsampled (``kinetic_gan_graphs()["up"]``) where the level changes and time
+    is resized by nearest neighbour; BatchNorm follows the temporal conv of blocks 2, 4, 6
+    and every 1x1 residual conv (blocks 2-6); block 1 has no residual."""
+
+    def __init__(self, cfg: GANConfig):
+        super().__init__()
+        graphs = kinetic_gan_graphs(4)
+        width = cfg.latent_dim + cfg.embed_dim
+        self.label_emb = nn.Embedding(cfg.n_classes, cfg.embed_dim)
+        layers = []
+        for _ in range(cfg.mapping_layers):
+            lin = nn.Linear(width, width)
+            nn.init.normal_(lin.weight)
+            nn.init.zeros_(lin.bias)
+            layers += [lin, nn.LeakyReLU(0.2)]
+        self.mapping = nn.Sequential(*layers)
+        t = cfg.t_size
+        g = cfg.g_channels
+        #       (c_in,  c_out, level, upsample from level+1, frames, bn, residual)
+        plan = [(width, g[0], 3, False, 1, False, False),
+                (g[0], g[1], 3, False, t // 16, True, True),
+                (g[1], g[2], 2, True, t // 16, False, True),
+                (g[2], g[3], 2, False, t // 8, True, True),
+                (g[3], g[4], 1, True, t // 4, False, True),
+                (g[4], 3, 1, False, t // 2, True, True),
+                (3, 3, 0, True, t, False, True)]
+        self.plan = [(lvl, up, frames) for _, _, lvl, up, frames, _, _ in plan]
+        self.blocks = nn.ModuleList([
+            _KGBlock(ci, co, graphs["A"][lvl], cfg.temporal_kernel, bn=bn, residual=res,
+                     residual_bn=True, noise=cfg.noise_injection, tanh=i == len(plan) - 1)
+            for i, (ci, co, lvl, _, _, bn, res) in enumerate(plan)])
+        for lvl in range(3):
+            self.register_buffer(f"up_{lvl}", torch.as_tensor(graphs["up"][lvl]))
+
+    def mapping_input(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.label_emb(labels), z], dim=1)
+
+    def forward(self, w: torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor:
+        """``w`` (N, latent + embed) -> (N, 3, T, 25) in [-1, 1]."""
+        x = w[:, :, None, None]
+        for block, (lvl, up, frames) in zip(self.blocks, self.plan):
+            if up:
+                x = _pool_nodes(x, getattr(self, f"up_{lvl}"))
+            x = F.interpolate(x, size=(frames, x.shape[3]), mode="nearest")
+            x = block(x, rng)
+        return x
+
+
+class _KGCriticNet(nn.Module):
+    """Kinetic-GAN's critic: the label embedding as input channels, six blocks
+    (3 + embed) -> d0 [25 nodes, T] -> d1 [11, T] -> d2 [11, T/2] -> d3 [5, T/4] ->
+    d4 [5, T/8] -> d5 [1, T/16]; blocks 1, 3 and 5 end by keeping the nodes of the next level
+    (node selection), time is resized by nearest neighbour (every other frame); no
+    normalisation; block 1 has no residual, the others a 1x1 conv (identity at equal widths);
+    then the mean over frames and nodes and a linear layer."""
+
+    def __init__(self, cfg: GANConfig):
+        super().__init__()
+        graphs = kinetic_gan_graphs(4)
+        t = cfg.t_size
+        d = cfg.d_channels
+        #       (c_in, c_out, level, select next level's nodes, frames after, residual)
+        plan = [(3 + cfg.embed_dim, d[0], 0, True, t, False),
+                (d[0], d[1], 1, False, t, True),
+                (d[1], d[2], 1, True, t // 2, True),
+                (d[2], d[3], 2, False, t // 4, True),
+                (d[3], d[4], 2, True, t // 8, True),
+                (d[4], d[5], 3, False, t // 16, True)]
+        self.plan = [(lvl, sel, frames) for _, _, lvl, sel, frames, _ in plan]
+        self.label_emb = nn.Embedding(cfg.n_classes, cfg.embed_dim)
+        self.blocks = nn.ModuleList([
+            _KGBlock(ci, co, graphs["A"][lvl], cfg.temporal_kernel, bn=False, residual=res,
+                     residual_bn=False, noise=False)
+            for ci, co, lvl, _, _, res in plan])
+        for lvl in range(1, 4):
+            self.register_buffer(f"keep_{lvl}", torch.as_tensor(graphs["kept"][lvl], dtype=torch.int64))
+        self.fc = nn.Linear(d[5], 1)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """``x`` (N, 3, T, 25) scaled to [-1, 1] -> scores (N,)."""
+        n, _, t, v = x.shape
+        c = self.label_emb(labels)[:, :, None, None].expand(n, -1, t, v)
+        h = torch.cat([c, x], dim=1)
+        for block, (lvl, sel, frames) in zip(self.blocks, self.plan):
+            h = block(h)
+            if sel:
+                h = h[..., getattr(self, f"keep_{lvl + 1}")]
+            h = F.interpolate(h, size=(frames, h.shape[3]), mode="nearest")
+        return self.fc(h.mean(dim=(2, 3))).squeeze(1)
+
+
 class Generator(nn.Module):
-    """Class-conditional two-person skeleton generator (see module docs).
+    """Class-conditional skeleton generator.
 
     ``forward(z, labels)`` maps ``z`` float (N, latent_dim) and ``labels`` int64
-    (N,) to *standardised* sequences (N, 2, T, 25, 3); :func:`sample` gives metres.
+    (N,) to *normalised* sequences (N, 2, T, 25, 3); :func:`sample` gives metres.
+    With ``cfg.arch="companion"`` both persons are generated jointly (module docs); with
+    ``"kinetic_gan"`` the network is Kinetic-GAN's (:class:`_KGGeneratorNet`) and generates
+    person 0, and person 1 is the normalised value of zero metres (absent).
     """
 
     def __init__(self, cfg: GANConfig, normaliser: Normaliser | None = None):
         super().__init__()
         self.cfg = cfg
-        adjacency, _, up = person_pyramid_graphs(cfg.levels, cfg.inter_edges)
         self.normaliser = normaliser if normaliser is not None else Normaliser()
+        if cfg.arch == "kinetic_gan":
+            self.net = _KGGeneratorNet(cfg)
+            return
+        adjacency, _, up = person_pyramid_graphs(cfg.levels, cfg.inter_edges)
         self.label_emb = nn.Embedding(cfg.n_classes, cfg.embed_dim)
         layers, width = [], cfg.latent_dim + cfg.embed_dim
         for _ in range(cfg.mapping_layers):
@@ -544,14 +929,46 @@ class Generator(nn.Module):
         joints = root + torch.einsum("vu,nmtuc->nmtvc", self.chain, bone)
         return norm.normalise(joints)
 
+    def mapping_w(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The mapping network's output ``w`` (N, width) for ``z`` (N, latent_dim) and labels."""
+        if self.cfg.arch == "kinetic_gan":
+            return self.net.mapping(self.net.mapping_input(z, labels))
+        return self.mapping(torch.cat([z, self.label_emb(labels)], dim=1))
+
+    @torch.no_grad()
+    def w_mean(self, n: int = 1000, rng: torch.Generator | None = None) -> torch.Tensor:
+        """Mean ``w`` (1, width) over ``n`` random inputs, the centre of the truncation trick.
+
+        As Kinetic-GAN's ``Generator.truncate`` does, the whole mapping input (the label
+        embedding's part too) is drawn from N(0, 1) for ``arch="kinetic_gan"``; the companion
+        design draws ``z`` and uniformly random labels.
+        """
+        dev = next(self.parameters()).device
+        if self.cfg.arch == "kinetic_gan":
+            inp = torch.randn((n, self.cfg.latent_dim + self.cfg.embed_dim), generator=rng).to(dev)
+            return self.net.mapping(inp).mean(0, keepdim=True)
+        z = torch.randn((n, self.cfg.latent_dim), generator=rng).to(dev)
+        lab = torch.randint(0, self.cfg.n_classes, (n,), generator=rng).to(dev)
+        return self.mapping_w(z, lab).mean(0, keepdim=True)
+
     def forward(self, z: torch.Tensor, labels: torch.Tensor,
-                rng: torch.Generator | None = None) -> torch.Tensor:
-        """Standardised sequences (N, 2, T, 25, 3) for ``z`` (N, latent_dim), ``labels`` (N,).
+                rng: torch.Generator | None = None, *, psi: float = 1.0,
+                w_avg: torch.Tensor | None = None) -> torch.Tensor:
+        """Normalised sequences (N, 2, T, 25, 3) for ``z`` (N, latent_dim), ``labels`` (N,).
 
         ``rng`` (a CPU ``torch.Generator``) drives the injected noise; None uses
-        torch's global generator.
+        torch's global generator. ``psi < 1`` truncates ``w`` towards ``w_avg``
+        (:meth:`w_mean`).
         """
-        w = self.mapping(torch.cat([z, self.label_emb(labels)], dim=1))
+        w = self.mapping_w(z, labels)
+        if psi != 1.0:
+            if w_avg is None:
+                raise ValueError("Generator: psi < 1 needs w_avg (Generator.w_mean)")
+            w = w_avg + psi * (w - w_avg)
+        if self.cfg.arch == "kinetic_gan":
+            person = self.net(w, rng).permute(0, 2, 3, 1)                      # (N, T, 25, 3)
+            absent = (-self.normaliser.mean[1] / self.normaliser.std).expand_as(person)
+            return torch.stack([person, absent], dim=1)
         x = self.const(w).view(z.shape[0], -1, self.t0, self.v_top)
         for s, blocks in enumerate(self.stages):
             if s > 0:
@@ -566,11 +983,17 @@ class Generator(nn.Module):
 
 
 class Critic(nn.Module):
-    """Class-conditional graph-convolutional critic: (N, 2, T, 25, 3) standardised -> (N,)."""
+    """Class-conditional graph-convolutional critic: (N, 2, T, 25, 3) normalised -> (N,).
+
+    ``arch="kinetic_gan"``: Kinetic-GAN's critic (:class:`_KGCriticNet`) of person 0 only.
+    """
 
     def __init__(self, cfg: GANConfig):
         super().__init__()
         self.cfg = cfg
+        if cfg.arch == "kinetic_gan":  # Kinetic-GAN's critic of person 0 (_KGCriticNet)
+            self.net = _KGCriticNet(cfg)
+            return
         adjacency, down, _ = person_pyramid_graphs(cfg.levels, cfg.inter_edges)
         self.label_input = cfg.aux_weight == 0
         self.label_emb = nn.Embedding(cfg.n_classes, cfg.embed_dim) if self.label_input else None
@@ -593,6 +1016,10 @@ class Critic(nn.Module):
                 return_logits: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Scores (N,); with ``return_logits`` also the auxiliary class logits (N, n_classes)
         (only when ``cfg.aux_weight > 0``)."""
+        if self.cfg.arch == "kinetic_gan":
+            if return_logits:
+                raise ValueError("Critic: return_logits needs GANConfig.aux_weight > 0")
+            return self.net(x[:, 0].permute(0, 3, 1, 2), labels)
         h = _to_internal(x)
         n, _, t, v = h.shape
         if self.label_input:
@@ -689,6 +1116,10 @@ def _load_weights(module: nn.Module, state: dict, path: Path) -> None:
 
 def _config_diff(saved: dict, cfg: GANConfig) -> list[str]:
     now = cfg.to_dict()
+    # fields added after a checkpoint was written take their defaults (which it was made with)
+    saved = {**{f.name: now[f.name] if f.default is dataclasses.MISSING else
+                (list(f.default) if isinstance(f.default, tuple) else f.default)
+                for f in dataclasses.fields(GANConfig)}, **saved}
     keys = sorted(set(saved) | set(now))
     return [f"{k}: checkpoint {saved.get(k)!r} vs requested {now.get(k)!r}"
             for k in keys if saved.get(k) != now.get(k)]
@@ -756,7 +1187,7 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
         raise ValueError(f"train_gan: batch_size={batch_size} but only {n} training samples; "
                          f"use a batch size between 1 and {n}")
     if iterations is None:
-        iterations = math.ceil(float(epochs) * n / (batch_size * cfg.n_critic))
+        iterations = epochs_to_iterations(epochs, n, batch_size, cfg.n_critic)
     iterations = int(iterations)
     dev = _resolve_device(device)
     run_dir = Path(run_dir)
@@ -768,7 +1199,8 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
 
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(int(seed))
-    gen = Generator(cfg, Normaliser.fit(x)).to(dev)
+    norm0 = Normaliser.fit_minmax(x) if cfg.arch == "kinetic_gan" else Normaliser.fit(x)
+    gen = Generator(cfg, norm0).to(dev)
     critic = Critic(cfg).to(dev)
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_d = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -937,7 +1369,8 @@ def _class_seed(seed: int, label: int) -> int:
 @torch.no_grad()
 def sample(generator_or_run_dir: Generator | str | os.PathLike, n_per_class: int | dict[int, int],
            seed: int = 0, device: str = "auto", batch_size: int = 256,
-           frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+           frames: int | None = None, truncation_psi: float | None = None,
+           ) -> tuple[np.ndarray, np.ndarray]:
     """Generate sequences in metres, deterministically for a seed.
 
     Each class draws its latents and noise from its own generator seeded by
@@ -955,10 +1388,15 @@ def sample(generator_or_run_dir: Generator | str | os.PathLike, n_per_class: int
         frames: if given, resample the output linearly to this many frames
             (e.g. 64 when the generator was trained at ``t_size=32``); default
             ``cfg.t_size``.
+        truncation_psi: truncation in ``w`` (``w_avg + psi (w - w_avg)``, ``w_avg`` the mean
+            ``w`` of 1,000 random inputs drawn from ``seed`` alone, as Kinetic-GAN's
+            ``generate.py`` does with 0.95); default ``cfg.truncation_psi``; 1 = none.
 
     Returns:
         ``(x, y)``: float32 (N, 2, T, 25, 3) metres in the data layer's centred
-        frame, int64 (N,) labels, sorted by class.
+        frame, int64 (N,) labels, sorted by class. A one-person generator
+        (``arch="kinetic_gan"``) gives person 1 as exact zeros, the data layer's
+        "absent", as in an NTU file with one body.
     """
     dev = _resolve_device(device)
     gen = (generator_or_run_dir if isinstance(generator_or_run_dir, Generator)
@@ -972,10 +1410,17 @@ def sample(generator_or_run_dir: Generator | str | os.PathLike, n_per_class: int
     if bad:
         raise ValueError(f"sample: n_per_class has invalid entries for labels {bad}; labels are "
                          f"0..{cfg.n_classes - 1} and counts must be >= 0")
+    psi = float(cfg.truncation_psi if truncation_psi is None else truncation_psi)
+    if not 0 < psi <= 1:
+        raise ValueError(f"sample: truncation_psi={psi}; expected 0 < psi <= 1 (1 = none)")
     was_training = gen.training
     gen.to(dev).eval()
     xs, ys = [], []
     try:
+        w_avg = None
+        if psi != 1.0:
+            seq = np.random.SeedSequence([int(seed), 2**32 - 1])  # no class draws from it
+            w_avg = gen.w_mean(1000, torch.Generator().manual_seed(int(seq.generate_state(1)[0])))
         for c in sorted(counts):
             rng = torch.Generator().manual_seed(_class_seed(seed, c))
             left = counts[c]
@@ -983,7 +1428,10 @@ def sample(generator_or_run_dir: Generator | str | os.PathLike, n_per_class: int
                 b = min(batch_size, left)
                 z = torch.randn((b, cfg.latent_dim), generator=rng).to(dev)
                 lab = torch.full((b,), c, dtype=torch.int64, device=dev)
-                xs.append(gen.normaliser.denormalise(gen(z, lab, rng)).float().cpu().numpy())
+                out = gen.normaliser.denormalise(gen(z, lab, rng, psi=psi, w_avg=w_avg))
+                if cfg.arch == "kinetic_gan":
+                    out[:, 1] = 0.0
+                xs.append(out.float().cpu().numpy())
                 ys.append(np.full(b, c, np.int64))
                 left -= b
     finally:

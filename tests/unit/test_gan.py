@@ -37,11 +37,13 @@ def test_generator_and_critic_shapes():
 
 
 def test_presets_are_valid_configs():
-    for name in ("smoke", "cpu30", "full"):
+    for name in ("smoke", "cpu30", "kinetic_gan", "full_two_person"):
         cfg, kw = gan.gan_preset(name)
         assert isinstance(cfg, GANConfig) and kw["iterations"] > 0 and kw["batch_size"] > 0
-    full = gan.GAN_PRESETS["full"]["config"]
-    assert full.latent_dim == 512 and full.t_size == 64 and full.n_critic == 5 and full.lambda_gp == 10
+    for name in ("kinetic_gan", "full_two_person"):
+        full = gan.GAN_PRESETS[name]["config"]
+        assert full.latent_dim == 512 and full.t_size == 64 and full.n_critic == 5 and full.lambda_gp == 10
+    assert gan.GAN_PRESETS["full_two_person"]["config"].arch == "companion"
     with pytest.raises(KeyError, match="smoke"):
         gan.gan_preset("nope")
 
@@ -325,3 +327,148 @@ def test_run_length_is_part_of_the_resume_check(tmp_path):
     assert h["iteration"] == [1, 2, 3, 4, 5] and load_generator(tmp_path).meta["iteration"] == 5
     train_gan(x, y, TINY, run_dir=tmp_path, iterations=2, resume=False, **kw)
     assert load_generator(tmp_path).meta["iteration"] == 2
+
+
+# ---------------------------------------------------------------------------
+# arch="kinetic_gan": Kinetic-GAN's networks as published (DegardinBruno/Kinetic-GAN)
+# ---------------------------------------------------------------------------
+
+KG_TINY = GANConfig(arch="kinetic_gan", t_size=16, latent_dim=8, embed_dim=7, mapping_layers=2,
+                    levels=4, g_channels=(8, 8, 6, 6, 4), d_channels=(4, 6, 6, 8, 8, 8),
+                    blocks_per_stage=1, critic_projection=False, n_critic=1, truncation_psi=0.95)
+
+
+def test_kinetic_gan_pyramid_matches_reference():
+    """The leaf-removal pyramid equals the one Kinetic-GAN's ``graph_ntu`` builds (its
+    ``map``, ``edge``, ``center`` and ``upsample_mapping``, printed from the reference code)."""
+    g = gan.kinetic_gan_graphs()
+    assert g["n"] == [25, 11, 5, 1] and g["centre"] == [20, 10, 4, 0]
+    assert g["kept"][1:] == [[0, 2, 5, 7, 9, 11, 13, 14, 17, 18, 20], [2, 4, 6, 8, 10], [4]]
+    assert g["edges"][1] == [(0, 6), (0, 8), (0, 10), (1, 10), (2, 3), (2, 10), (4, 5), (4, 10),
+                             (6, 7), (8, 9)]
+    assert g["edges"][2] == [(0, 4), (1, 4), (2, 3), (2, 4), (3, 4)] and g["edges"][3] == []
+    assert g["neighbours"][0] == [(1, [0, 10]), (3, [1]), (4, [2, 10]), (6, [2, 3]), (8, [4, 10]),
+                                  (10, [4, 5]), (12, [0, 6]), (15, [7]), (16, [0, 8]), (19, [9]),
+                                  (21, [3]), (22, [3]), (23, [5]), (24, [5])]
+    assert g["neighbours"][1] == [(0, [2, 3, 4]), (1, [4]), (3, [0]), (5, [1]), (7, [2]), (9, [3])]
+    assert g["neighbours"][2] == [(0, [0]), (1, [0]), (2, [0]), (3, [0])]
+    # the partition's non-zeros per subset (self, root + closer, further) in the reference's As
+    nnz = [[int((a != 0).sum()) for a in A] for A in g["A"]]
+    assert nnz == [[25, 40, 8], [11, 12, 8], [5, 6, 4], [1, 0, 0]]
+    for A in g["A"]:  # columns are neighbourhood means
+        np.testing.assert_allclose(A.sum((0, 1)), 1.0, rtol=1e-6)
+    # from the one-node level, re-inserted nodes take half the coarse value (upsample_s)
+    np.testing.assert_array_equal(g["up"][2][:, 0], [0.5, 0.5, 0.5, 0.5, 1.0])
+    np.testing.assert_allclose(g["up"][0].sum(1), 1.0, rtol=1e-6)
+
+
+def _reference_parameter_count(n_classes: int, latent: int = 512, mlp: int = 4):
+    """Parameters of Kinetic-GAN's Generator and Discriminator for the NTU 25-joint graph
+    (K = 3 subsets, nodes 25/11/5/1 per level, temporal kernel 3), transcribed from its
+    models/generator.py (lines 55-75, st_gcn 110-163), models/discriminator.py (28-50,
+    st_gcn 78-121) and models/init_gan/tgcn.py (graph conv: 1x1 conv, no bias)."""
+    nodes = [25, 11, 5, 1]
+
+    def block(c_in, c_out, lvl, bn, residual, res_bn, noise):
+        n = c_in * c_out * 3                                   # gcn conv, bias=False
+        n += c_out * c_out * 3 + c_out                         # tcn conv (3, 1)
+        n += 2 * c_out if bn else 0                            # tcn BatchNorm
+        if residual and c_in != c_out:
+            n += c_in * c_out + c_out + (2 * c_out if res_bn else 0)
+        n += c_out if noise else 0                             # NoiseInjection weight
+        return n + 3 * nodes[lvl] ** 2                         # edge importance (K, V, V)
+
+    width = latent + n_classes
+    g = n_classes ** 2 + mlp * (width * width + width)        # label_emb, Mapping_Net
+    for c_in, c_out, lvl, bn, res in [(width, 512, 3, False, False), (512, 256, 3, True, True),
+                                      (256, 128, 2, False, True), (128, 64, 2, True, True),
+                                      (64, 32, 1, False, True), (32, 3, 1, True, True),
+                                      (3, 3, 0, False, True)]:
+        g += block(c_in, c_out, lvl, bn, res, True, True)
+    d = n_classes ** 2 + latent + 1                            # label_emb, fcn
+    for c_in, c_out, lvl, res in [(3 + n_classes, 32, 0, False), (32, 64, 1, True),
+                                  (64, 128, 1, True), (128, 256, 2, True), (256, 512, 2, True),
+                                  (512, latent, 3, True)]:
+        d += block(c_in, c_out, lvl, False, res, False, False)
+    return g, d
+
+
+def test_kinetic_gan_parameter_count_equals_reference():
+    # Expected counts obtained by instantiating the reference classes (DegardinBruno/Kinetic-GAN,
+    # commit 0e798f6, with .cuda() made a no-op): Generator(512, 3, 7, 64, 4) and
+    # Discriminator(3, 7, 64, 512). For its default 60 classes: 3,944,401 and 3,332,115.
+    # Parameter counts are integers and depend on no floating-point detail: no slack.
+    assert _reference_parameter_count(7) == (3_627_938, 3_323_476)
+    assert _reference_parameter_count(60) == (3_944_401, 3_332_115)
+    cfg = gan.KINETIC_GAN_CONFIG
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(Generator(cfg)) == 3_627_938
+    assert count(Critic(cfg)) == 3_323_476
+    assert cfg.t_size == 64 and cfg.embed_dim == cfg.n_classes == 7 and cfg.truncation_psi == 0.95
+    # the same frames per level at 64 frames: one frame of one node at the generator's start
+    g = Generator(cfg).net
+    assert [f for _, _, f in g.plan] == [1, 4, 4, 8, 16, 32, 64]
+    assert [f for _, _, f in Critic(cfg).net.plan] == [64, 64, 32, 16, 8, 4]
+
+
+def test_kinetic_gan_preset_is_the_paper_reading():
+    cfg, run = gan.gan_preset("kinetic_gan")
+    assert cfg == gan.KINETIC_GAN_CONFIG and run["epochs"] == 1200 and run["batch_size"] == 32
+    assert run["iterations"] == gan.epochs_to_iterations(1200, 2000, 32, cfg.n_critic)
+    assert gan.epochs_to_iterations(1, 10, 4, 1) == 3  # ceil(10 / 4)
+
+
+def test_kinetic_gan_config_validation():
+    with pytest.raises(ValueError, match="critic_projection"):
+        GANConfig(**{**KG_TINY.to_dict(), "critic_projection": True})
+    with pytest.raises(ValueError, match="g_channels"):
+        GANConfig(**{**KG_TINY.to_dict(), "g_channels": (8, 8, 6, 6)})
+    with pytest.raises(ValueError, match="aux_weight"):
+        GANConfig(**{**KG_TINY.to_dict(), "aux_weight": 1.0})
+    with pytest.raises(ValueError, match="arch"):
+        GANConfig(arch="stylegan")
+    with pytest.raises(ValueError, match="truncation_psi"):
+        GANConfig(truncation_psi=0.0)
+
+
+def test_minmax_normaliser_scales_to_unit_range():
+    x, _ = _data()
+    z = Normaliser.fit_minmax(x).normalise(torch.from_numpy(x))
+    assert abs(float(z.min()) + 1) < 1e-5 and abs(float(z.max()) - 1) < 1e-5
+
+
+def test_kinetic_gan_one_update_generates_one_person(tmp_path):
+    """One critic and one generator update of Kinetic-GAN's networks on CPU."""
+    x, y = _data()
+    hist = train_gan(x, y, KG_TINY, run_dir=tmp_path, iterations=1, batch_size=4, seed=1,
+                     progress=False, log_every=1)
+    for key in ("critic_loss", "generator_loss", "gradient_penalty", "wasserstein"):
+        assert len(hist[key]) == 1 and np.isfinite(hist[key][0]), key
+    gen = load_generator(tmp_path)
+    ckpt = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)
+    assert any(not torch.equal(v, Generator(KG_TINY).state_dict()[k]) for k, v in ckpt["generator"].items()
+               if k.startswith("net.blocks.") and k.endswith("tcn.0.weight"))
+    xs, ys = sample(gen, 3, seed=0, device="cpu")
+    assert xs.shape == (21, 2, 16, 25, 3) and ys.shape == (21,)
+    assert np.all(xs[:, 1] == 0)                       # the second person is absent
+    assert np.isfinite(xs).all() and np.abs(xs[:, 0]).sum(axis=(1, 2, 3)).min() > 0
+    # tanh output: within the training data's min-max range
+    assert xs[:, 0].min() >= x.min() - 1e-5 and xs[:, 0].max() <= x.max() + 1e-5
+    # the critic reads person 0 only
+    crit = Critic(KG_TINY)
+    lab = torch.tensor([0, 1])
+    a = torch.randn(2, 2, 16, 25, 3)
+    b = a.clone()
+    b[:, 1] = torch.randn(2, 16, 25, 3)
+    assert torch.equal(crit(a, lab), crit(b, lab))
+
+
+def test_truncation_pulls_samples_to_the_mean():
+    torch.manual_seed(0)
+    g = Generator(KG_TINY, Normaliser.fit_minmax(_data()[0])).eval()  # noise weights are zero at init
+    spread = {psi: sample(g, {2: 6}, seed=0, device="cpu", truncation_psi=psi)[0][:, 0].std(axis=0).mean()
+              for psi in (1.0, 1e-3)}
+    assert spread[1.0] > 0 and spread[1e-3] < 0.01 * spread[1.0]  # w -> w_avg: one sample per class
+    x1, _ = sample(g, {2: 6}, seed=0, device="cpu", truncation_psi=1.0)
+    x2, _ = sample(g, {2: 6}, seed=0, device="cpu")          # the config's 0.95
+    assert not np.array_equal(x1, x2)
