@@ -29,14 +29,17 @@ notebooks: setup
 book: setup
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-# The whole test suite, in this order: unit tests of skelutils; every notebook executed and the book
-# built (as `make`); nbval over the notebooks (cheap the second time: training resumes from the
-# checkpoints in artifacts/); the checks on the notebooks' metrics files and on the built HTML
-# in headless Chromium (tests/book, which needs the chromium and chromium-driver packages).
+# The whole test suite for one profile, in this order: unit tests of skelutils and static checks
+# of the notebooks; every notebook executed and the book built (as `make`); nbval over the
+# executed copies in book/executed/, so that it re-runs each notebook with the PROFILE papermill
+# injected (cheap the second time: training resumes from the checkpoints in artifacts/); the
+# checks on that profile's metrics files (`--profile`, margins in tests/artifacts/conftest.py)
+# and on the built HTML in headless Chromium (tests/book, which needs the chromium and
+# chromium-driver packages).
 test: setup
 	$(PY) -m pytest tests/unit
-	$(MAKE) notebooks book
-	$(PY) -m pytest --nbval-lax notebooks tests/artifacts tests/book
+	$(MAKE) notebooks book PROFILE=$(PROFILE)
+	$(PY) -m pytest --nbval-lax book/executed tests/artifacts tests/book --profile $(PROFILE)
 
 clean:
 	rm -rf _build book/executed

@@ -10,28 +10,20 @@ import statistics
 import pytest
 
 from skelutils import config, paper
+from skelutils.ntu import CLASS_NAMES
 
-PROFILE = "smoke"
 KEYS = ("profile", "data_source", "model", "split", "protocol", "gan_fraction")
 TOL = 1e-9
-
-
-def _table(name):
-    path = config.artifacts_dir(PROFILE, "tables", create=False) / f"{name}.json"
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: notebooks/06_results.ipynb did not run (make test runs it through nbval first)")
-    return json.loads(path.read_text())
+MODELS = ("cnn3d_lstm", "li2017_cnn", "rrn_lstm")
 
 
 @pytest.fixture(scope="module")
-def runs():
-    """Every results file of the profile, keyed by its path relative to the repository root."""
-    folder = config.artifacts_dir(PROFILE, "results", create=False)
-    files = sorted(folder.glob("*.json"))
-    if not files:
-        pytest.fail(f"no results in {folder}: notebooks 03-05 did not run (make test runs them through nbval first)")
-    root = config.repo_root().resolve()
-    return {str(p.resolve().relative_to(root)): json.loads(p.read_text()) for p in files}
+def table(artifact):
+    """``table(name)``: a table notebook 06 (or 08, for ``claims``) wrote."""
+    def read(name):
+        made_by = "notebooks/08_claims.ipynb" if name == "claims" else "notebooks/06_results.ipynb"
+        return json.loads(artifact("tables", f"{name}.json", made_by=made_by).read_text())
+    return read
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +40,34 @@ def _key(row):
     return tuple(round(float(row[k]), 6) if k == "gan_fraction" else row[k] for k in KEYS)
 
 
-def test_tables_were_made_from_the_current_results(runs):
+def test_recognisers_beat_the_nearest_centroid(runs, metrics, expect):
+    """Every run of notebooks 03-05, each seed alone, beats the nearest-centroid baseline of its
+    split on real test samples by the profile's margin: a model at chance or at the baseline fails."""
+    base = metrics["baseline_nearest_centroid"]
+    have = {(r["model"], r["split"]) for r in runs.values()}
+    assert have >= {(m, s) for m in MODELS for s in ("xsub", "xview")}, f"a recogniser has no results on a split: {have}"
+    low = []
+    for path, r in runs.items():
+        if r["split"] not in base:
+            continue  # a split the baseline is not computed on
+        real = r["test_accuracy_real"] if r.get("test_accuracy_real") is not None else r["test_accuracy"]
+        if real < base[r["split"]] + expect["over_baseline"]:
+            low.append(f"{path} (seed {r['seed']}): {real:.3f}")
+    assert not low, (f"runs not above the nearest centroid ({base}) + {expect['over_baseline']} "
+                     f"(chance {1 / len(CLASS_NAMES):.3f}): " + "; ".join(low))
+
+
+def test_tables_were_made_from_the_current_results(runs, table, profile):
     for name in ("table1", "seeds", "per_class", "per_class_paper", "model_gaps", "claims"):
-        t = _table(name)
-        assert t["profile"] == PROFILE and t["table"] == name
+        t = table(name)
+        assert t["profile"] == profile and t["table"] == name
         assert sorted(t["results_files"]) == sorted(runs), (
             f"{name}.json was computed from other results files than those in the results folder now: "
             "re-run notebooks/06_results.ipynb")
 
 
-def test_seed_cells_equal_the_mean_over_their_files(cells):
-    rows = _table("seeds")["rows"]
+def test_seed_cells_equal_the_mean_over_their_files(cells, table):
+    rows = table("seeds")["rows"]
     assert {_key(r) for r in rows} == set(cells)
     counted = []
     for r in rows:
@@ -76,8 +85,8 @@ def test_seed_cells_equal_the_mean_over_their_files(cells):
     assert len(counted) == len(set(counted)), "a results file is counted in two cells"
 
 
-def test_table1_ours_and_paper_columns(cells):
-    rows = _table("table1")["rows"]
+def test_table1_ours_and_paper_columns(cells, table):
+    rows = table("table1")["rows"]
     t1 = paper.paper_results()["table1"]
     seen = set()
     for r in rows:
@@ -91,18 +100,18 @@ def test_table1_ours_and_paper_columns(cells):
         assert r["ours"] == pytest.approx(statistics.mean(values), abs=TOL)
         assert r["diff"] == pytest.approx(r["ours"] - r["paper"], abs=TOL)
         assert r["n"] == len(values)
-    assert seen == {(m, s) for m in ("cnn3d_lstm", "li2017_cnn", "rrn_lstm") for s in ("xsub", "xview")}
+    assert seen == {(m, s) for m in MODELS for s in ("xsub", "xview")}
     paper_cells = [k for k in cells if k[2] in t1 and k[3] in ("xsub", "xview")]
     assert len([r for r in rows if not r["missing"]]) == len(paper_cells)
 
 
-def test_per_class_tables(cells):
+def test_per_class_tables(cells, table):
     quoted = paper.paper_results()["per_class_cnn3d_lstm_xview"]
-    for r in _table("per_class")["rows"]:
+    for r in table("per_class")["rows"]:
         got = cells[_key(r)]
         assert r["mean"] == pytest.approx(statistics.mean(100 * x["per_class_accuracy"][r["class"]]
                                                           for _, _, _, x in got), abs=TOL)
-    rows = _table("per_class_paper")["rows"]
+    rows = table("per_class_paper")["rows"]
     for r in rows:
         assert r["paper"] == quoted[r["class"]]
         got = cells[_key({**r, "model": "cnn3d_lstm", "split": "xview"})]
@@ -112,9 +121,9 @@ def test_per_class_tables(cells):
     assert len(rows) == 3 * len(with_cv)
 
 
-def test_claims_paper_values_and_sources(runs):
+def test_claims_paper_values_and_sources(runs, table, profile):
     pr = paper.paper_results()
-    rows = {r["id"]: r for r in _table("claims")["rows"]}
+    rows = {r["id"]: r for r in table("claims")["rows"]}
     for m in ("cnn3d_lstm", "li2017_cnn", "rrn_lstm"):
         for s in ("xsub", "xview"):
             assert rows[f"table1_{m}_{s}"]["paper"] == pr["table1"][m][s]
@@ -134,5 +143,5 @@ def test_claims_paper_values_and_sources(runs):
         if r["id"].startswith("table1_") and r["ours"] is not None:
             accs = [100 * runs[p]["test_accuracy"] for p in r["source"]]
             assert r["ours"] == pytest.approx(statistics.mean(accs), abs=TOL)
-    metrics = json.loads((config.artifacts_dir(PROFILE, "data", create=False) / "metrics.json").read_text())
+    metrics = json.loads((config.artifacts_dir(profile, "data", create=False) / "metrics.json").read_text())
     assert rows["min_samples_per_class"]["ours"] == min(c["total"] for c in metrics["counts"].values())

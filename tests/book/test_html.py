@@ -3,7 +3,8 @@
 A static parse of the HTML cannot tell whether a figure decodes or an animation plays, so these
 tests open every page of ``_toc.yml`` in Debian's ``chromium`` (driven through its own
 ``chromedriver`` by selenium), served from a local ``http.server`` on 127.0.0.1. Per page they
-check that it loads with a title and without a Sphinx or notebook error, that every ``<img>`` has
+check that it loads with a title and without a Sphinx or notebook error (a traceback, a cell output
+written to stderr, or a warning in a cell's text output), that every ``<img>`` has
 decoded (``complete`` and ``naturalWidth > 0``), that every matplotlib ``to_jshtml`` animation is
 initialised and plays (its frame changes after a click on Play), that every local link points to
 an existing file and, for pages, to an existing anchor, and they save a full-page screenshot to
@@ -47,7 +48,12 @@ ERROR_SELECTORS = {
     ".system-message": "a docutils/Sphinx error or warning box",
     ".problematic": "an unresolved reference or role",
     ".output.traceback": "a notebook cell that raised an exception",
+    ".traceback": "a traceback block",
+    ".output.stderr": "a cell output written to stderr (a warning or a log message)",
 }
+#: Text of a warning or a traceback in a cell's text output (not in the book's own admonitions,
+#: such as the simulated-data banner).
+OUTPUT_PROBLEM = r"\b\w*Warning\b|Traceback \(most recent call last\)"
 #: Time allowed for images to decode and an animation to move after Play.
 IMAGE_WAIT_S = 20.0
 PLAY_WAIT_S = 5.0
@@ -152,6 +158,12 @@ return Array.from(document.images).map(img => ({
     src: (img.getAttribute('src') || '').slice(0, 120), id: img.id,
     complete: img.complete, width: img.naturalWidth}));
 """
+JS_OUTPUT_PROBLEMS = """
+const rx = new RegExp(arguments[0]);
+return Array.from(document.querySelectorAll('.cell_output pre, .output pre'))
+    .filter(e => !e.closest('.admonition'))
+    .map(e => e.textContent || '').filter(t => rx.test(t)).map(t => t.trim().slice(0, 300));
+"""
 JS_IMAGES_DONE = "return Array.from(document.images).every(img => img.complete && img.naturalWidth > 0);"
 JS_ANIMATIONS = """
 return Array.from(document.querySelectorAll('img[id^="_anim_img"]')).map(img => {
@@ -218,6 +230,9 @@ def visit(driver, server_url: str, page: str) -> PageReport:
                  for e in driver.find_elements(By.CSS_SELECTOR, selector)]
         if found:
             rep.errors[what] = found
+    problems = list(dict.fromkeys(driver.execute_script(JS_OUTPUT_PROBLEMS, OUTPUT_PROBLEM)))
+    if problems:
+        rep.errors["a warning or traceback in a cell's output"] = problems
     rep.images = driver.execute_script(JS_IMAGES)
     hrefs = driver.execute_script(
         "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'));")
