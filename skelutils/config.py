@@ -2,8 +2,11 @@
 
 A *profile* is a YAML file under ``profiles/`` at the repository root
 (``smoke`` for a laptop CPU and CI, ``cpu30`` for a GAN worth measuring in about 30 minutes
-on a CPU, ``full`` for the paper's sizes on a GPU box); the same files ship inside the
+on a CPU, ``full`` for the paper's sizes on a GPU box, ``full-dry`` for ``full`` with every
+amount shrunk, which CI runs on a CPU); the same files ship inside the
 package (``skelutils/profiles/``), so an installed copy finds them outside a checkout.
+A profile may derive from another with ``extends: <name>``: the other profile is read first
+and the file's fields are merged over it (mappings field by field; lists and values replace).
 Every notebook takes ``PROFILE`` as a papermill parameter and reads its sizes and
 hyperparameters from that file; artifacts go to ``artifacts/<profile>/``.
 :func:`load_profile` checks the file and the notebook's overrides against
@@ -14,7 +17,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
-import hashlib
 import importlib
 import json
 import math
@@ -31,7 +33,7 @@ import numpy as np
 import yaml
 
 #: The profiles committed under ``profiles/`` (and shipped with the package).
-PROFILES = ("smoke", "cpu30", "full")
+PROFILES = ("smoke", "cpu30", "full", "full-dry")
 
 
 def _is_checkout(d: Path) -> bool:
@@ -131,6 +133,7 @@ _F = Field
 #: modules that use them (``prepare.ACTOR_METHODS``, ``models.MODEL_NAMES``, ...).
 PROFILE_SCHEMA: dict[str, Field] = {
     "name": _F("str"),
+    "extends": _F("str"),
     "seed": _F("int", True, lo=0, param="SEED"),
     "seeds": _F("list", item="int", lo=0, nonempty=True, param="SEEDS"),
     "data": _F("section", True),
@@ -151,19 +154,21 @@ PROFILE_SCHEMA: dict[str, Field] = {
     "train.weight_decay_fc": _F("number", True, lo=0),
     "train.plateau_patience": _F("int", True, lo=0),
     "train.device": _F("str", choices=_allowed("train", "DEVICES", ("cuda:<index>",))),
+    "train.checkpoint_every": _F("int", lo=1),
+    "train.max_steps_per_epoch": _F("int", null=True, lo=1),
     "gan": _F("section"),
     "gan.preset": _F("str", choices=_allowed("gan", "GAN_PRESETS"), param="GAN_PRESET"),
     "gan.iterations": _F("int", null=True, lo=1, param="ITERATIONS"),
     "gan.n_per_class": _F("int", lo=1, param="N_PER_CLASS"),
     "gan.feature_model": _F("str", choices=_allowed("models", "MODEL_NAMES")),
     "gan.config": _F("map", choices=_gan_config_fields),
-    "gan.train_splits": _F("list", item="str", choices=_allowed("splits", "PROTOCOLS"), nonempty=True),
+    "gan.train_splits": _F("list", item="str", choices=_allowed("splits", "SPLITS"), nonempty=True),
     "hybrid": _F("section"),
     "hybrid.protocol": _F("str", choices=_allowed("experiments", "TRAINING_DATA"), param="HYBRID_PROTOCOL"),
     "hybrid.fraction": _F("number", lo=0, hi=1, param="GAN_FRACTION"),
     "ablation": _F("section"),
     "ablation.models": _F("list", item="str", choices=_allowed("models", "MODEL_NAMES")),
-    "ablation.splits": _F("list", item="str", choices=_allowed("splits", "PROTOCOLS")),
+    "ablation.splits": _F("list", item="str", choices=_allowed("splits", "SPLITS")),
     "ablation.protocols": _F("list", item="str", choices=_allowed("hybrid", "PROTOCOLS")),
     "ablation.fractions": _F("list", item="number", lo=0, hi=1),
     "ablation.epochs": _F("int", lo=1),
@@ -408,20 +413,8 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def load_profile(name: str = "smoke", overrides: dict | None = None) -> dict[str, Any]:
-    """Load a profile as a nested dict, with optional overrides merged in.
-
-    Args:
-        name: ``"smoke"``, ``"full"``, or a path to a YAML file of the same shape.
-        overrides: nested dict merged over the file (e.g. ``{"seed": 1}``).
-
-    Raises:
-        FileNotFoundError: no such profile; the message lists the ones there are.
-        ValueError: the file is not a YAML mapping.
-        ProfileError: a field of the file or of ``overrides`` breaks :data:`PROFILE_SCHEMA`
-            (unknown, missing, wrong type or value; see :func:`check_profile`).
-    """
-    path = profile_path(name)
+def _read_profile(name: str, path: Path, chain: tuple = ()) -> dict:
+    """The mapping of a profile file, with the profile it ``extends`` merged under it."""
     if not path.is_file():
         have = sorted(p.stem for p in profiles_dir().glob("*.yaml"))
         raise FileNotFoundError(f"profile {name!r}: no file {path}; profiles available: {have} "
@@ -432,6 +425,41 @@ def load_profile(name: str = "smoke", overrides: dict | None = None) -> dict[str
         raise ValueError(f"{path}: not valid YAML ({e}); fix the file or pick another profile") from e
     if not isinstance(cfg, dict):
         raise ValueError(f"{path}: a profile must be a YAML mapping of sections, got {type(cfg).__name__}")
+    base = cfg.get("extends")
+    if base is None:
+        return cfg
+    if not isinstance(base, str) or not base:
+        raise ProfileError(f"profile {path}: extends is {base!r:.60}; expected the name of another profile "
+                           f"(for example 'full') or the path of its YAML file; edit {path.name}.")
+    base_path = profile_path(base)
+    if not base_path.is_absolute() and base_path.suffix in (".yaml", ".yml"):
+        base_path = path.parent / base_path
+    here = path.resolve()
+    if here in chain or base_path.resolve() in (*chain, here):
+        names = " -> ".join(str(p) for p in (*chain, here, base_path.resolve()))
+        raise ProfileError(f"profile {path}: extends {base!r} makes a cycle ({names}); edit {path.name}.")
+    parent = _read_profile(base, base_path, (*chain, here))
+    parent.pop("name", None)
+    return _merge(parent, cfg)
+
+
+def load_profile(name: str = "smoke", overrides: dict | None = None) -> dict[str, Any]:
+    """Load a profile as a nested dict, with optional overrides merged in.
+
+    Args:
+        name: ``"smoke"``, ``"full"``, or a path to a YAML file of the same shape. A file
+            with ``extends: <profile>`` is merged over that profile (its ``name`` is the
+            file's own; ``extends`` is kept as the record of what it derives from).
+        overrides: nested dict merged over the file (e.g. ``{"seed": 1}``).
+
+    Raises:
+        FileNotFoundError: no such profile; the message lists the ones there are.
+        ValueError: the file is not a YAML mapping.
+        ProfileError: a field of the file or of ``overrides`` breaks :data:`PROFILE_SCHEMA`
+            (unknown, missing, wrong type or value; see :func:`check_profile`).
+    """
+    path = profile_path(name)
+    cfg = _read_profile(name, path)
     if overrides is not None and not isinstance(overrides, dict):
         raise ProfileError(f"profile {path}: overrides must be a mapping of profile sections such as "
                            f"{{'seed': 1}}, got {overrides!r:.60}; change the overrides passed to load_profile.")
@@ -453,14 +481,21 @@ def artifacts_dir(profile: str | dict, *parts: str, create: bool = True) -> Path
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, numpy and torch from one integer; return a numpy Generator for explicit use.
 
-    Also asks torch for deterministic algorithms where it has them (CPU runs
-    are then bit-reproducible; on CUDA a few kernels stay nondeterministic).
+    Also asks torch for deterministic algorithms where it has them. On the CPU a run is then
+    bit-identical on the same machine with the same kernels (another processor, or another
+    ``ATEN_CPU_CAPABILITY``, changes floating-point details, so numbers differ slightly). On
+    CUDA it also sets ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` (unless already set), which cuBLAS
+    needs for deterministic matrix products; kernels without a deterministic version
+    (some scatter/index backward passes, and ``torch.backends.cudnn.benchmark`` when asked) warn
+    instead of failing (``warn_only=True``), so a GPU re-run may differ in the last digits.
     """
     random.seed(seed)
     np.random.seed(seed % 2**32)
     try:
         import torch
         torch.manual_seed(seed)
+        if torch.cuda.is_available():
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
     except ImportError:  # pragma: no cover - torch is a dependency
         pass
@@ -536,7 +571,7 @@ def raw_folder(cfg: dict) -> Path:
 
     ``data.source: simulated`` (the default): ``artifacts/<profile>/raw``, written
     by the simulator on first use (size ``data.simulator_size``, seed ``seed``)
-    and reused afterwards; a ``simulated.json`` marker records what wrote it,
+    and reused afterwards (``simulate.cached_dataset``); a ``simulated.json`` marker records what wrote it,
     so a changed seed, size or simulator (a hash of ``simulate.py``) writes the folder anew.
     ``data.source: ntu``: ``data.ntu_dir``, a user's NTU RGB+D download.
 
@@ -559,14 +594,5 @@ def raw_folder(cfg: dict) -> Path:
     if source != "simulated":
         raise ValueError(f"data.source {source!r}: allowed values are 'simulated' and 'ntu'")
     from . import simulate  # lazy: only simulated data needs it
-    d = artifacts_dir(cfg, "raw")
-    code = hashlib.sha256(Path(simulate.__file__).read_bytes()).hexdigest()[:16]
-    want = {"size": data.get("simulator_size", "smoke"), "seed": int(cfg.get("seed", 0)), "simulator": code}
-    marker = d / "simulated.json"
-    if not (marker.is_file() and json.loads(marker.read_text()) == want):
-        for old in d.glob("*.skeleton"):
-            old.unlink()
-        simulate.simulate_dataset_preset(d, size=want["size"], seed=want["seed"], progress=False,
-                                workers=int(data.get("workers", 1)))
-        write_json(marker, want)
-    return d
+    return simulate.cached_dataset(artifacts_dir(cfg, "raw"), size=data.get("simulator_size", "smoke"),
+                                   seed=int(cfg.get("seed", 0)), workers=int(data.get("workers", 1)))

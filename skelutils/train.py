@@ -40,18 +40,26 @@ What it does, and the choices it makes where the paper is silent:
   BatchNorm see per-rank batch statistics (converted to ``SyncBatchNorm`` on CUDA).
   Dropout masks of epoch ``e`` on rank ``r`` come from a torch seed derived from
   ``(seed, e, r)``, so they differ between ranks and survive a resume.
-* **Checkpoints** (``run_dir/last.pt`` every epoch, then ``run_dir/best.pt`` when validation
-  improves), each written atomically (``torch.save`` into memory, a temporary file, a rename),
-  hold the model, optimiser, scheduler and scaler states, the epoch, the run length
-  (``epochs``), history, best metric, the ``segments`` of epochs with the device, world size
-  and training parameters each was trained with, and the random states (torch CPU/CUDA, the
-  permutation generator, numpy, Python) as tensors and plain values, so they load with
-  ``torch.load(..., weights_only=True)``. ``fit(..., resume=True)`` continues an
-  interrupted run from ``last.pt`` and gives exactly the result of an uninterrupted run
-  on CPU. A finished run asked for again with the same ``epochs`` is only re-tested; more
+* **Checkpoints**, each written atomically (``torch.save`` into memory, a temporary file, a
+  rename). ``run_dir/last.pt`` is written every ``checkpoint_every`` epochs and after the
+  last one; it holds the model, optimiser, scheduler and scaler states, the best weights so
+  far (``best_model``), the epoch, the run length (``epochs``), history, best metric, the
+  ``segments`` of epochs with the device, world size and training parameters each was
+  trained with, and the random states (torch CPU/CUDA, the permutation generator, numpy,
+  Python) as tensors and plain values, so they load with ``torch.load(..., weights_only=True)``.
+  ``run_dir/best.pt`` is written when validation improves and holds the weights and the
+  run's identity only (no optimiser state: a third of ``last.pt`` for Adam).
+  ``fit(..., resume=True)`` continues an interrupted run from ``last.pt`` (losing at most
+  ``checkpoint_every - 1`` epochs) and gives exactly the result of an uninterrupted run on
+  CPU. A finished run asked for again with the same ``epochs`` is only re-tested; more
   epochs extend it; fewer are refused (start afresh with ``resume=False``). ``best.pt`` must
   hold the epoch ``last.pt`` records as the best: a run killed between the two writes is
-  repaired on resume (``last.pt`` is then the best epoch), any other mismatch is an error.
+  repaired on resume (``last.pt`` is then the best epoch), and so is a ``best.pt`` of an epoch
+  after ``last.pt`` (written before the kill; ``last.pt``'s ``best_model`` restores it); any
+  other mismatch is an error.
+* **A dry run** (``max_steps_per_epoch``) stops each epoch after that many optimiser steps:
+  the full profile's models, batch and sequence length, in seconds a run on a CPU (the
+  ``full-dry`` profile).
 * **Results** go to ``results_path`` as JSON, written once (see :func:`fit`). They describe
   the run in the checkpoint: a re-test reports where the epochs were trained, not where it
   ran.
@@ -98,7 +106,7 @@ OPTIMIZERS = ("adam", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 #: Keys of ``train_params`` that must match for a checkpoint to be resumed.
 _RESUME_KEYS = ("optimizer", "lr", "momentum", "weight_decay_fc", "batch_size", "lr_plateau",
-                "plateau_patience", "plateau_factor", "seed", "amp")
+                "plateau_patience", "plateau_factor", "seed", "amp", "max_steps_per_epoch")
 
 
 # ----------------------------------------------------------------------------- data
@@ -471,11 +479,26 @@ def _best_matches(best_ck: dict | None, last: dict) -> bool:
             and all(best_ck.get(k) == last.get(k) for k in ("model_name", "num_classes", "dataset_fingerprint")))
 
 
+#: What ``best.pt`` holds (:func:`fit`): the run's identity and the weights, no optimiser state.
+_BEST_KEYS = ("format", "model_name", "num_classes", "class_names", "model_config", "dataset_fingerprint",
+              "train_params", "model_params", "epoch", "model", "best", "epochs")
+
+
+def _best_only(ck: dict, weights: dict, epoch: int | None = None) -> dict:
+    out = {k: ck[k] for k in _BEST_KEYS if k in ck}
+    out["model"] = weights
+    if epoch is not None:
+        out["epoch"] = epoch
+    return out
+
+
 def _check_best(best_path: Path, last_path: Path, last: dict, repair: bool) -> None:
     """Check that ``best.pt`` holds the epoch ``last.pt`` records as the best.
 
     ``last.pt`` is written before ``best.pt``, so a run killed between the two writes leaves a
-    ``last.pt`` that is itself the best epoch; ``repair`` then copies it to ``best.pt``.
+    ``last.pt`` that is itself the best epoch; ``repair`` then writes its weights to ``best.pt``.
+    With ``checkpoint_every > 1`` a kill can also leave a ``best.pt`` of an epoch after
+    ``last.pt``; ``repair`` then writes the best weights ``last.pt`` carries (``best_model``).
 
     Raises:
         ValueError: ``best.pt`` is missing or holds another epoch and cannot be restored.
@@ -485,7 +508,15 @@ def _check_best(best_path: Path, last_path: Path, last: dict, repair: bool) -> N
         return
     if int(last["best"]["epoch"]) == int(last["epoch"]):
         if repair:
-            atomic_write_bytes(best_path, last_path.read_bytes())
+            save_checkpoint(best_path, _best_only(last, last["model"]))
+        return
+    ahead = (best_ck is not None and int(best_ck.get("epoch", -1)) > int(last["epoch"])
+             and all(best_ck.get(k) == last.get(k) for k in ("model_name", "num_classes", "dataset_fingerprint")))
+    if ahead and last.get("best_model") is not None:
+        # best.pt of an epoch trained after the last write of last.pt (checkpoint_every > 1): the
+        # resumed run trains that epoch again; until then the best is the one last.pt carries
+        if repair:
+            save_checkpoint(best_path, _best_only(last, last["best_model"], int(last["best"]["epoch"])))
         return
     found = f"holds epoch {best_ck.get('epoch')}" if best_ck is not None else "is missing"
     raise ValueError(f"{best_path} {found} but {last_path} records epoch {last['best']['epoch']} as the best; "
@@ -558,7 +589,8 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
         lr: float = 1e-3, momentum: float = 0.9, weight_decay_fc: float = 1e-4,
         lr_plateau: bool | None = None, plateau_patience: int = 5, plateau_factor: float = 0.1,
         amp: bool | str = True, seed: int = 0, device: str | torch.device = "auto",
-        cudnn_benchmark: bool = False, eval_batch_size: int = 256,
+        cudnn_benchmark: bool = False, eval_batch_size: int = 256, checkpoint_every: int = 1,
+        max_steps_per_epoch: int | None = None,
         run_dir: str | os.PathLike, results_path: str | os.PathLike | None,
         meta: Mapping[str, Any] | None = None, progress: bool = True, resume: bool = True) -> dict[str, Any]:
     """Train, select on validation, test once, write checkpoints and a results JSON.
@@ -592,7 +624,11 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
         device: ``"auto"`` (default), ``"cpu"``, ``"cuda"`` or a ``torch.device``.
         cudnn_benchmark: let cuDNN pick the fastest kernels (nondeterministic; default off).
         eval_batch_size: batch size of validation and test passes (default 256).
-        run_dir: folder for ``last.pt`` and ``best.pt``.
+        checkpoint_every: epochs between writes of ``last.pt`` (default 1; it is also written
+            after the last epoch). A resume restarts from the last write.
+        max_steps_per_epoch: stop each epoch after this many optimiser steps (``None``,
+            default: the whole training set); for dry runs.
+        run_dir: folder for ``last.pt`` and ``best.pt`` (weights only).
         results_path: the results JSON (normally
             ``artifacts/<profile>/results/<model>_<split>.json``); ``None`` writes none.
         meta: extra fields copied into the results (``split``, ``profile``,
@@ -626,8 +662,11 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
     t_start = time.perf_counter()
     meta = dict(meta or {})
     data = as_train_data(data)
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs={epochs}, batch_size={batch_size}; both must be at least 1")
+    if epochs < 1 or batch_size < 1 or checkpoint_every < 1:
+        raise ValueError(f"epochs={epochs}, batch_size={batch_size}, checkpoint_every={checkpoint_every}; "
+                         "each must be at least 1")
+    if max_steps_per_epoch is not None and max_steps_per_epoch < 1:
+        raise ValueError(f"max_steps_per_epoch={max_steps_per_epoch}; expected None (whole epochs) or >= 1")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer={optimizer!r}; expected one of {OPTIMIZERS}")
     dist_info = _init_distributed(str(device))
@@ -636,7 +675,9 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
                     epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, momentum=momentum,
                     weight_decay_fc=weight_decay_fc, lr_plateau=lr_plateau, plateau_patience=plateau_patience,
                     plateau_factor=plateau_factor, amp=amp, seed=seed, device=device,
-                    cudnn_benchmark=cudnn_benchmark, eval_batch_size=eval_batch_size, run_dir=Path(run_dir),
+                    cudnn_benchmark=cudnn_benchmark, eval_batch_size=eval_batch_size,
+                    checkpoint_every=int(checkpoint_every), max_steps_per_epoch=max_steps_per_epoch,
+                    run_dir=Path(run_dir),
                     results_path=results_path, meta=meta, progress=progress, resume=resume)
     finally:
         if dist_info.created:
@@ -646,8 +687,8 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
 
 def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name, model_params, epochs,
          batch_size, optimizer, lr, momentum, weight_decay_fc, lr_plateau, plateau_patience, plateau_factor,
-         amp, seed, device, cudnn_benchmark, eval_batch_size, run_dir: Path, results_path, meta, progress,
-         resume) -> dict[str, Any]:
+         amp, seed, device, cudnn_benchmark, eval_batch_size, checkpoint_every, max_steps_per_epoch,
+         run_dir: Path, results_path, meta, progress, resume) -> dict[str, Any]:
     from tqdm.auto import tqdm
 
     rank, world = dist_info.rank, dist_info.world
@@ -673,6 +714,7 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
                     "loss": "cross_entropy", "seed": int(seed),
                     "amp": str(amp_dtype).replace("torch.", "") if amp_dtype else None,
                     "cudnn_benchmark": bool(cudnn_benchmark), "world_size": world,
+                    "max_steps_per_epoch": int(max_steps_per_epoch) if max_steps_per_epoch else None,
                     "l2_on": "model.l2_params()" if hasattr(model, "l2_params") else "all nn.Linear weights"}
 
     opt = make_optimizer(model, optimizer, lr, momentum, weight_decay_fc)
@@ -689,6 +731,7 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
     history: list[dict[str, Any]] = []
     segments: list[dict[str, Any]] = []
     best = {"epoch": 0, "val_acc": -math.inf, "val_loss": math.inf}
+    best_weights: dict[str, torch.Tensor] | None = None  # on the CPU; carried in last.pt
     start_epoch = 0
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
     identity = {"model_name": model_name, "num_classes": num_classes, "class_names": list(data.class_names),
@@ -710,6 +753,7 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
         _set_rng_state(ck["rng"], perm_gen)
         history, best, start_epoch = list(ck["history"]), dict(ck["best"]), int(ck["epoch"])
         segments = [dict(seg) for seg in ck["segments"]]
+        best_weights = ck.get("best_model")
         _check_best(best_path, last_path, ck, repair=is_main)
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -731,13 +775,19 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
     y_va = torch.from_numpy(data.y_val).to(dev)
     n_tr = len(y_tr)
 
-    def checkpoint_state(epoch: int) -> dict[str, Any]:
+    def best_state(epoch: int) -> dict[str, Any]:
+        """What best.pt holds: the weights and the run's identity, no optimiser state."""
         return {"format": CHECKPOINT_FORMAT, **identity, "model_params": model_params, "epoch": epoch,
-                "model": module.state_dict(), "optimizer": opt.state_dict(),
+                "model": module.state_dict(), "best": best, "epochs": int(epochs)}
+
+    def checkpoint_state(epoch: int) -> dict[str, Any]:
+        weights = module.state_dict()
+        return {**best_state(epoch), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict() if sched is not None else None,
                 "scaler": scaler.state_dict() if scaler is not None else None,
-                "history": history, "best": best, "epochs": int(epochs), "segments": segments,
-                "rng": _rng_state(perm_gen)}
+                # the current weights themselves when this epoch is the best (stored once)
+                "best_model": weights if best["epoch"] == epoch else best_weights,
+                "model": weights, "history": history, "segments": segments, "rng": _rng_state(perm_gen)}
 
     bar = tqdm(total=epochs, initial=min(start_epoch, epochs), desc=model_name, unit="epoch",
                disable=not (progress and is_main), dynamic_ncols=True)
@@ -751,7 +801,9 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
         loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
         correct = torch.zeros((), dtype=torch.long, device=dev)
         seen = torch.zeros((), dtype=torch.long, device=dev)
-        for s in range(0, n_tr, batch_size):
+        for step, s in enumerate(range(0, n_tr, batch_size)):
+            if max_steps_per_epoch is not None and step >= max_steps_per_epoch:
+                break
             gidx = perm[s:s + batch_size]
             n_global = gidx.numel()
             if n_global < world:
@@ -797,6 +849,7 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
         improved = val_acc > best["val_acc"] or (val_acc == best["val_acc"] and val_loss < best["val_loss"])
         if improved:
             best = {"epoch": epoch + 1, "val_acc": val_acc, "val_loss": val_loss}
+            best_weights = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
         if segments and segments[-1]["last_epoch"] == epoch and all(segments[-1][k] == v for k, v in facts.items()):
             segments[-1]["last_epoch"] = epoch + 1
         else:
@@ -804,10 +857,10 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
         if is_main:
             # last.pt first: a kill before best.pt is written leaves a last.pt that is itself the
             # best epoch, from which a resume restores best.pt (_check_best)
-            state = checkpoint_state(epoch + 1)
-            save_checkpoint(last_path, state)
+            if (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs:
+                save_checkpoint(last_path, checkpoint_state(epoch + 1))
             if improved:
-                save_checkpoint(best_path, state)
+                save_checkpoint(best_path, best_state(epoch + 1))
         bar.update(1)
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", acc=f"{history[-1]['train_acc']:.3f}",
                         val_acc=f"{val_acc:.3f}", lr=f"{lr_now:.1e}")

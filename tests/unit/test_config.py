@@ -19,6 +19,60 @@ def test_profiles_load_and_differ():
     assert smoke["data"]["frames"] <= full["data"]["frames"]
 
 
+#: The only fields in which full-dry may differ from full: amounts (data, epochs, steps, GAN
+#: updates, generated samples, stream length), never what decides code paths or memory.
+DRY_RUN_AMOUNTS = {
+    ("name",), ("extends",), ("data", "simulator_size"), ("data", "workers"), ("train", "epochs"),
+    ("train", "max_steps_per_epoch"), ("gan", "iterations"), ("gan", "n_per_class"), ("ablation", "epochs"),
+    ("realtime", "epochs"), ("realtime", "stream_s"),
+}
+
+
+def _leaves(d, prefix=()):
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            yield from _leaves(v, prefix + (k,))
+        else:
+            yield prefix + (k,), v
+
+
+def test_full_dry_differs_from_full_in_amounts_only():
+    full, dry = config.load_profile("full"), config.load_profile("full-dry")
+    a, b = dict(_leaves(full)), dict(_leaves(dry))
+    differ = {k for k in a.keys() | b.keys() if a.get(k, "<absent>") != b.get(k, "<absent>")}
+    assert differ <= DRY_RUN_AMOUNTS, f"full-dry changes more than amounts: {sorted(differ - DRY_RUN_AMOUNTS)}"
+    assert dry["name"] == "full-dry" and dry["extends"] == "full"
+    # what a GPU run must not be the first to try: the paper's models, T, batch, GAN, grid, seeds
+    for key in ("models", "seeds", "hybrid", "stream"):
+        assert dry[key] == full[key]
+    assert (dry["data"]["frames"], dry["train"]["batch_size"], dry["gan"]["preset"]) == (64, 16, "kinetic_gan")
+    assert dry["ablation"]["fractions"] == full["ablation"]["fractions"]
+    assert dry["train"]["epochs"] < full["train"]["epochs"] and dry["gan"]["iterations"] < 100
+
+
+def test_full_dry_is_derived_not_copied():
+    text = (config.repo_root() / "profiles" / "full-dry.yaml").read_text()
+    assert re.search(r"^extends: full$", text, re.M)
+    assert "models:" not in text and "seeds:" not in text  # inherited, so a change to full reaches it
+
+
+def test_extends_merges_over_the_base_and_refuses_cycles(tmp_path):
+    (tmp_path / "base.yaml").write_text((config.repo_root() / "profiles" / "smoke.yaml").read_text())
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\ntrain: {epochs: 2}\nseeds: [4]\n")
+    child = config.load_profile(str(tmp_path / "child.yaml"))
+    smoke = config.load_profile("smoke")
+    assert child["name"] == "child" and child["train"]["epochs"] == 2 and child["seeds"] == [4]
+    assert child["train"]["batch_size"] == smoke["train"]["batch_size"]  # a section merges field by field
+    assert child["models"] == smoke["models"]
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(config.ProfileError, match="cycle"):
+        config.load_profile(str(tmp_path / "a.yaml"))
+    (tmp_path / "typo.yaml").write_text("extends: base.yaml\ntrain: {epochz: 2}\n")
+    with pytest.raises(config.ProfileError, match="epochz"):
+        config.load_profile(str(tmp_path / "typo.yaml"))
+
+
 def test_overrides_merge_nested():
     cfg = config.load_profile("smoke", {"seed": 7, "data": {"frames": 16}})
     assert cfg["seed"] == 7 and cfg["data"]["frames"] == 16
@@ -237,7 +291,8 @@ def test_an_installed_copy_finds_its_profiles_outside_a_checkout(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, check=True, capture_output=True,
                          text=True, timeout=120).stdout
     got = json.loads(out)
-    assert got[:3] == list(config.PROFILES)
-    assert got[3] == str(site / "skelutils" / "profiles" / "smoke.yaml")
-    assert got[4] == str(elsewhere.resolve())  # artifacts go under the working folder, not site-packages
-    assert got[5] == paper.table1("cnn3d_lstm", "xsub")
+    n = len(config.PROFILES)  # full-dry, which extends full, is found there too
+    assert got[:n] == list(config.PROFILES)
+    assert got[n] == str(site / "skelutils" / "profiles" / "smoke.yaml")
+    assert got[n + 1] == str(elsewhere.resolve())  # artifacts go under the working folder, not site-packages
+    assert got[n + 2] == paper.table1("cnn3d_lstm", "xsub")

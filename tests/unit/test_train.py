@@ -148,12 +148,11 @@ def test_retest_reports_where_the_epochs_were_trained(tmp_path):
     run(tmp_path, "r", data=data, epochs=2)
     # as if the two epochs had been trained on a GPU box by four processes
     gpu = {"device": "cuda:0 (Some GPU)", "world_size": 4}
-    for name in ("last.pt", "best.pt"):
-        ck = tr.load_checkpoint(tmp_path / "r" / name)
-        for seg in ck["segments"]:
-            seg.update(gpu)
-            seg["train_params"] = {**seg["train_params"], "world_size": 4, "per_rank_batch_size": 2}
-        tr.save_checkpoint(tmp_path / "r" / name, ck)
+    ck = tr.load_checkpoint(tmp_path / "r" / "last.pt")  # best.pt holds weights only, no segments
+    for seg in ck["segments"]:
+        seg.update(gpu)
+        seg["train_params"] = {**seg["train_params"], "world_size": 4, "per_rank_batch_size": 2}
+    tr.save_checkpoint(tmp_path / "r" / "last.pt", ck)
     res = run(tmp_path, "r", data=data, epochs=2)
     assert (res["device"], res["world_size"]) == ("cuda:0 (Some GPU)", 4) and res["test_device"] == "cpu"
     assert res["train_params"]["per_rank_batch_size"] == 2
@@ -401,3 +400,58 @@ def test_model_by_name_and_rebuild_from_checkpoint(tmp_path):
     model = tr.load_checkpoint_model(tmp_path / "r" / "best.pt")  # rebuilt from the stored name and params
     ev = tr.evaluate(model, data.x_test, data.y_test, device="cpu", class_names=NAMES)
     assert ev["predictions"] == res["test_predictions"]
+
+
+def test_checkpoint_every_resumes_from_the_last_write(tmp_path, monkeypatch):
+    data = make_data(random_val=True, seed=3)
+    kw = dict(data=data, dropout=0.3, lr=0.05, epochs=5)
+    full = run(tmp_path, "full", **kw)
+    epochs_saved = []
+    real_save = tr.save_checkpoint
+
+    def killed_in_epoch_5(path, state):
+        if os.path.basename(path) == "last.pt":
+            epochs_saved.append(state["epoch"])
+        if state["epoch"] == 5:
+            raise KeyboardInterrupt
+        return real_save(path, state)
+
+    monkeypatch.setattr(tr, "save_checkpoint", killed_in_epoch_5)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, "part", checkpoint_every=2, **kw)
+    monkeypatch.setattr(tr, "save_checkpoint", real_save)
+    assert epochs_saved == [2, 4, 5]  # every second epoch, and the last one
+    last = tr.load_checkpoint(tmp_path / "part" / "last.pt")
+    assert last["epoch"] == 4 and "optimizer" in last and "best_model" in last
+    best = tr.load_checkpoint(tmp_path / "part" / "best.pt")
+    assert "optimizer" not in best and "history" not in best  # weights only
+    cont = run(tmp_path, "part", checkpoint_every=2, **kw)
+    assert strip(cont["history"]) == strip(full["history"])
+    assert cont["best_epoch"] == full["best_epoch"] and cont["test_predictions"] == full["test_predictions"]
+
+
+def test_a_best_written_after_the_last_checkpoint_is_restored_from_it(tmp_path):
+    data = make_data(random_val=True, seed=3)
+    kw = dict(data=data, dropout=0.3, lr=0.05, epochs=4)
+    full = run(tmp_path, "full", **kw)
+    run(tmp_path, "part", **{**kw, "epochs": 2})
+    last = tr.load_checkpoint(tmp_path / "part" / "last.pt")
+    # as if a later epoch had improved and written best.pt before a kill
+    ahead = {**tr.load_checkpoint(tmp_path / "part" / "best.pt"), "epoch": 3,
+             "best": {"epoch": 3, "val_acc": 1.0, "val_loss": 0.0}}
+    ahead["model"] = {k: v + 1 for k, v in ahead["model"].items()}
+    tr.save_checkpoint(tmp_path / "part" / "best.pt", ahead)
+    cont = run(tmp_path, "part", **kw)
+    assert cont["best_epoch"] == full["best_epoch"] and cont["test_predictions"] == full["test_predictions"]
+    if full["best_epoch"] <= 2:  # the best weights came back from last.pt, not from the stray best.pt
+        assert_same_weights(weights(tmp_path / "part" / "best.pt"), last["best_model"])
+
+
+def test_max_steps_per_epoch_caps_the_steps(tmp_path):
+    data = make_data(n_train=48)
+    res = run(tmp_path, "r", data=data, epochs=2, batch_size=8, max_steps_per_epoch=1)
+    assert res["train_params"]["max_steps_per_epoch"] == 1
+    ck = tr.load_checkpoint(tmp_path / "r" / "last.pt")
+    assert all(int(s["step"]) == 2 for s in ck["optimizer"]["state"].values())  # Adam counted 2 steps, not 12
+    with pytest.raises(ValueError, match="max_steps_per_epoch"):
+        run(tmp_path, "bad", data=data, epochs=1, max_steps_per_epoch=0)
