@@ -27,7 +27,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -570,29 +570,29 @@ def latency_summary(latencies_ms: Sequence[float]) -> dict[str, float | int | No
 
 # ----------------------------------------------------------------------------- offline replay, batched
 
-def stream_probabilities(frames: Sequence[Frame], model, class_names: Sequence[str], prep: Preparation,
-                         config: StreamConfig, batch_size: int = 64) -> np.ndarray:
-    """Per-frame probabilities of a whole recorded stream, as :class:`OnlineRecogniser` gives them,
-    with the windows batched through the model (much faster than frame by frame).
+@dataclasses.dataclass
+class StreamWindows:
+    """The prepared windows of a recorded stream, computed once and run through any model of
+    the same preparation (:func:`stream_windows`, :func:`stream_probabilities`).
 
-    Returns:
-        float32 (F, C): row f is the probabilities the online recogniser holds after frame f
-        (NaN where it holds none: before ``min_frames`` frames or with nobody in the window).
+    Attributes:
+        n_frames: F, frames in the stream.
+        evaluated: bool (F,), the online recogniser evaluates its window after this frame.
+        due: int (W,), the evaluated frames whose window holds somebody.
+        x: float32 (W, 2, T, 25, 3), their prepared windows.
     """
-    import torch
-    run = model if hasattr(model, "precision") else optimise_model(model, config.precision)
-    n, c = len(frames), len(class_names)
-    out = np.full((n, c), np.nan, np.float32)
-    due, xs = [], []
 
-    def flush():
-        if xs:
-            p = torch.softmax(run(torch.from_numpy(np.stack(xs))).float(), dim=1).numpy()
-            for k, row in zip(due, p):
-                out[k] = row
-            due.clear()
-            xs.clear()
+    n_frames: int
+    evaluated: np.ndarray
+    due: np.ndarray
+    x: np.ndarray
+
+
+def stream_windows(frames: Sequence[Frame], prep: Preparation, config: StreamConfig) -> StreamWindows:
+    """The windows :class:`OnlineRecogniser` evaluates over a recorded stream, prepared."""
+    n = len(frames)
     evaluated = np.zeros(n, bool)
+    due, xs = [], []
     for k in range(n):
         lo = max(0, k + 1 - config.window)
         if k + 1 - lo >= config.min_frames and (k - config.min_frames + 1) % config.stride == 0:
@@ -601,9 +601,30 @@ def stream_probabilities(frames: Sequence[Frame], model, class_names: Sequence[s
             if x is not None:
                 due.append(k)
                 xs.append(x)
-                if len(xs) >= batch_size:
-                    flush()
-    flush()
+    x = np.stack(xs) if xs else np.zeros((0, 2, prep.frames, NUM_JOINTS, 3), np.float32)
+    return StreamWindows(n, evaluated, np.asarray(due, np.int64), x)
+
+
+def stream_probabilities(frames: Sequence[Frame] | StreamWindows, model, class_names: Sequence[str],
+                         prep: Preparation, config: StreamConfig, batch_size: int = 64) -> np.ndarray:
+    """Per-frame probabilities of a whole recorded stream, as :class:`OnlineRecogniser` gives them,
+    with the windows batched through the model (much faster than frame by frame).
+
+    Args:
+        frames: the stream's frames, or its windows from :func:`stream_windows` (prepared once
+            for several models).
+        model, class_names, prep, config: as for :class:`OnlineRecogniser`.
+
+    Returns:
+        float32 (F, C): row f is the probabilities the online recogniser holds after frame f
+        (NaN where it holds none: before ``min_frames`` frames or with nobody in the window).
+    """
+    win = frames if isinstance(frames, StreamWindows) else stream_windows(frames, prep, config)
+    n, c = win.n_frames, len(class_names)
+    out = np.full((n, c), np.nan, np.float32)
+    if len(win.due):
+        out[win.due] = clip_probabilities(model, win.x, config.precision, batch_size)
+    evaluated = win.evaluated
     last = np.full(c, np.nan, np.float32)
     for k in range(n):           # frames between evaluations keep the last probabilities
         if evaluated[k]:
@@ -634,8 +655,12 @@ def harmful_scores(probs: np.ndarray, class_names: Sequence[str]) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- measures
 
+#: Seconds after a harmful action's end in which an alert still detects it (:func:`detection_measures`).
+DETECTION_GRACE_S = 2.0
+
+
 def detection_measures(alerts: Sequence[Alert], events: Sequence[dict], n_frames: int, fps: float = FPS,
-                       grace_s: float = 2.0) -> dict[str, Any]:
+                       grace_s: float = DETECTION_GRACE_S) -> dict[str, Any]:
     """Detection delay, misses and false alarms of a stream's alerts against its ground truth.
 
     A harmful event (``start``..``end`` frames) is detected by the first alert raised between
@@ -696,6 +721,10 @@ def clip_probabilities(model, xs: np.ndarray, precision: str = "fp32", batch_siz
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
+#: Harmful score at or above which :func:`harmless_measures` flags a clip (an 8-way model's argmax).
+CLIP_THRESHOLD = 0.5
+
+
 def harmless_measures(probs: np.ndarray, is_harmless: np.ndarray, y_harmful: np.ndarray,
                       class_names: Sequence[str], thresholds: Sequence[float] | None = None) -> dict[str, Any]:
     """Clip-level false alarms and recall of one model.
@@ -730,35 +759,68 @@ def harmless_measures(probs: np.ndarray, is_harmless: np.ndarray, y_harmful: np.
                 "harmless_flagged": float(flag[~harm].mean()) if (~harm).any() else None,
                 "harmful_detected": float(flag[harm].mean()) if harm.any() else None,
                 "harmful_recall": float((flag & right)[harm].mean()) if harm.any() else None}
-    mid = at(0.5)
+    mid = at(CLIP_THRESHOLD)
     return {"harmless_flagged": mid["harmless_flagged"], "harmful_detected": mid["harmful_detected"],
             "harmful_recall": mid["harmful_recall"], "n_harmless": int((~harm).sum()), "n_harmful": int(harm.sum()),
             "curve": [at(t) for t in thresholds]}
 
 
-def early_detection(model, class_names: Sequence[str], clips: Sequence[Sequence[Frame]], labels: Sequence[int],
-                    prep: Preparation, shares: Sequence[float] = tuple(np.round(np.arange(0.1, 1.01, 0.1), 1)),
-                    precision: str = "fp32") -> dict[str, Any]:
+#: Observed shares of an action at which :func:`early_detection` decides (10% to 100%).
+EARLY_SHARES: tuple[float, ...] = tuple(float(v) for v in np.round(np.arange(0.1, 1.01, 0.1), 1))
+
+
+def early_windows(clips: Sequence[Sequence[Frame]], prep: Preparation,
+                  shares: Sequence[float] = EARLY_SHARES) -> np.ndarray:
+    """The first share of each clip, prepared as the stream prepares a window.
+
+    Clip i at share s is its first ``ceil(s * F_i)`` frames through :func:`prepare_window`
+    (all zeros when nobody is in them).
+
+    Returns:
+        float32 (S, N, 2, T, 25, 3).
+    """
+    out = np.zeros((len(shares), len(clips), 2, prep.frames, NUM_JOINTS, 3), np.float32)
+    for j, share in enumerate(shares):
+        for i, fr in enumerate(clips):
+            x = prepare_window(fr[:max(1, int(math.ceil(share * len(fr))))], prep)
+            if x is not None:
+                out[j, i] = x
+    return out
+
+
+def early_detection(model, class_names: Sequence[str], clips: Sequence[Sequence[Frame]] | None,
+                    labels: Sequence[int], prep: Preparation | None = None,
+                    shares: Sequence[float] = EARLY_SHARES, precision: str = "fp32",
+                    windows: np.ndarray | None = None) -> dict[str, Any]:
     """Accuracy of the decision after seeing only the first share of each clip.
 
     Each clip's first ``ceil(share * F)`` frames are prepared as the stream prepares a window
-    (:func:`prepare_window`) and classified; accuracy is the share of clips whose argmax is
+    (:func:`early_windows`) and classified; accuracy is the share of clips whose argmax is
     their label.
+
+    Args:
+        model: a recogniser or a callable of :func:`optimise_model`.
+        class_names: its classes.
+        clips: the clips' frames (ignored when ``windows`` is given).
+        labels: (N,) the clips' labels in ``class_names``.
+        prep: the training preparation (needed without ``windows``).
+        shares: observed shares, 0 to 1.
+        precision: see :func:`optimise_model`.
+        windows: (S, N, 2, T, 25, 3) from :func:`early_windows` with the same ``shares``
+            (prepared once for several models).
 
     Returns:
         ``{"shares": [...], "accuracy": [...], "n": N}``.
     """
-    xs, idx = [], []
-    for share in shares:
-        for i, fr in enumerate(clips):
-            k = max(1, int(math.ceil(share * len(fr))))
-            x = prepare_window(fr[:k], prep)
-            xs.append(np.zeros((2, prep.frames, NUM_JOINTS, 3), np.float32) if x is None else x)
-            idx.append(i)
-    probs = clip_probabilities(model, np.stack(xs), precision)
-    pred = probs.argmax(axis=1).reshape(len(shares), len(clips))
+    if windows is None:
+        windows = early_windows(clips, prep, shares)
+    s, n = windows.shape[:2]
+    if s != len(shares):
+        raise ValueError(f"windows hold {s} shares, shares lists {len(shares)}; pass the shares used to prepare them")
+    probs = clip_probabilities(model, windows.reshape(s * n, *windows.shape[2:]), precision)
+    pred = probs.argmax(axis=1).reshape(s, n)
     y = np.asarray(labels)
-    return {"shares": [float(s) for s in shares], "accuracy": [float((p == y).mean()) for p in pred], "n": len(clips)}
+    return {"shares": [float(v) for v in shares], "accuracy": [float((p == y).mean()) for p in pred], "n": int(n)}
 
 
 # ----------------------------------------------------------------------------- replay (the watch command)
@@ -835,3 +897,459 @@ def replay(sources: Sequence[str], recogniser_factory: Callable[[], OnlineRecogn
                      "alerts": [dataclasses.asdict(a) for a in rec.tracker.alerts]})
     return {"sources": rows, "latency": latency_summary(latencies), "frames": total, "bad_frames": bad_total,
             "seconds": time.perf_counter() - t_start}
+
+
+# ----------------------------------------------------------------------------- notebook 09 (toward real time)
+
+#: Class set of the recognisers notebook 09 trains, and its results folder under ``artifacts/<profile>/``
+#: (kept apart from ``results/``, which notebooks 06 and 08 read).
+REALTIME_CLASS_SET = "harmful7+harmless"
+REALTIME_DIR = "realtime"
+
+
+def realtime_raw_folder(cfg: dict) -> Path:
+    """The raw folder of the profile's ``harmful7+harmless`` data set.
+
+    ``data.source: ntu``: the download itself (``data.ntu_dir``), which holds the harmless
+    mutual actions. ``simulated``: ``artifacts/<profile>/realtime/raw``, holding a link
+    ``harmful`` to the seven harmful classes of notebook 01 (``config.raw_folder``) and a folder
+    ``harmless`` written by the simulator for every action of ``skelutils.ntu.HARMLESS_ACTION_IDS``,
+    for the same (setup, performer) sessions, replications and cameras, with the same seed; a
+    ``simulated.json`` marker there says what wrote it, so a changed seed, size or simulator
+    writes it anew.
+    """
+    import hashlib
+    import json
+
+    from . import config, simulate
+    from .ntu import HARMLESS_ACTION_IDS
+    harmful = config.raw_folder(cfg)
+    if cfg["data"].get("source", "simulated") == "ntu":
+        return harmful
+    d = config.artifacts_dir(cfg, REALTIME_DIR, "raw")
+    link = d / "harmful"
+    if link.is_symlink() and link.resolve() != harmful.resolve():
+        link.unlink()                                  # the artifacts folder moved: link anew
+    if not link.is_symlink():
+        if link.exists():
+            raise FileExistsError(f"{link} exists but is not a link to {harmful}; delete it and re-run")
+        link.symlink_to(harmful.resolve(), target_is_directory=True)
+    size = cfg["data"].get("simulator_size", "smoke")
+    code = hashlib.sha256(Path(simulate.__file__).read_bytes()).hexdigest()[:16]
+    want = {"size": size, "seed": int(cfg.get("seed", 0)), "simulator": code, "actions": list(HARMLESS_ACTION_IDS)}
+    marker = d / "simulated.json"
+    out = d / "harmless"
+    if not (marker.is_file() and json.loads(marker.read_text()) == want):
+        out.mkdir(exist_ok=True)
+        for old in out.glob("*.skeleton"):
+            old.unlink()
+        simulate.simulate_dataset(out, seed=want["seed"], sessions=simulate.preset_sessions(size),
+                                  actions=HARMLESS_ACTION_IDS, workers=int(cfg["data"].get("workers", 1)),
+                                  progress=False)
+        config.write_json(marker, want)
+    return d
+
+
+def realtime_dataset_path(cfg: dict) -> Path:
+    """``artifacts/<profile>/realtime/dataset_harmless.npz``."""
+    from . import config
+    return config.artifacts_dir(cfg, REALTIME_DIR) / "dataset_harmless.npz"
+
+
+def realtime_dataset(cfg: dict, *, progress: bool = False):
+    """Build the profile's ``harmful7+harmless`` data set (:func:`realtime_raw_folder`, prepared as
+    the profile's ``data`` section says) and save it to :func:`realtime_dataset_path`.
+
+    Returns:
+        ``skelutils.dataset.Dataset`` with eight classes (label 7: "harmless interaction").
+    """
+    from . import config
+    from .dataset import build_dataset
+    d = cfg["data"]
+    raw = realtime_raw_folder(cfg)
+    ds = build_dataset(raw, config.artifacts_dir(cfg, REALTIME_DIR, "cache"), source=d.get("source", "simulated"),
+                       frames=d["frames"], resample=d["resample"], center=d["center"], align=d["align"],
+                       actor_method=d["actor_method"], workers=d["workers"], progress=progress,
+                       class_set=REALTIME_CLASS_SET)
+    ds.save(realtime_dataset_path(cfg))
+    return ds
+
+
+def balanced_harmless(ds, ratio: float = 1.0, seed: int = 0):
+    """``ds`` with its harmless samples thinned to ``ratio`` times the mean size of a harmful class.
+
+    The harmless class gathers many actions (NTU RGB+D has one class's worth of samples for each),
+    so it outnumbers the harmful ones together; trained on all of it for a few epochs, a
+    recogniser learns to answer "harmless" always. The samples kept are drawn (seed ``seed``)
+    within each (performer, camera) group in proportion to its size, so every split keeps its
+    share of harmless training and test samples. The harmful samples are all kept.
+
+    Args:
+        ds: a ``harmful7+harmless`` ``skelutils.dataset.Dataset``.
+        ratio: harmless samples per harmful class size (> 0; ``None`` or a ratio above what
+            there is keeps every sample).
+        seed: the draw's seed.
+
+    Returns:
+        ``ds.subset(...)`` (its fingerprint derives from ``ds``'s and the samples kept).
+    """
+    h = harmless_label(ds.class_names)
+    if h is None:
+        raise ValueError(f"balanced_harmless: the data set's classes {ds.class_names} hold no harmless class")
+    y = np.asarray(ds.y)
+    harmless = np.flatnonzero(y == h)
+    target = None if ratio is None else float(ratio) * float(np.mean([(y == c).sum() for c in range(h)]))
+    if target is not None and target <= 0:
+        raise ValueError(f"balanced_harmless: ratio={ratio!r}; expected a number > 0")
+    if target is None or target >= len(harmless):
+        return ds
+    rng = np.random.default_rng(seed)
+    share = target / len(harmless)
+    keep = [np.flatnonzero(y != h)]
+    groups = np.stack([ds.meta["performer"][harmless], ds.meta["camera"][harmless]], axis=1)
+    for g in np.unique(groups, axis=0):
+        members = harmless[(groups == g).all(axis=1)]
+        keep.append(rng.choice(members, size=max(1, int(round(share * len(members)))), replace=False))
+    return ds.subset(np.sort(np.concatenate(keep)))
+
+
+def train_realtime(cfg: dict, ds, model: str, split: str, *, epochs: int | None = None,
+                   progress: bool = False) -> dict[str, Any]:
+    """Train one ``harmful7+harmless`` recogniser (real data only, the profile's first seed,
+    ``realtime.epochs`` epochs) with ``skelutils.experiments.train_recogniser`` on ``ds`` (e.g.
+    :func:`balanced_harmless` of the data set): checkpoints in
+    ``artifacts/<profile>/runs/realtime/<model>_<split>/``, results in
+    ``artifacts/<profile>/realtime/<model>_<split>.json`` (outside ``results/``)."""
+    from . import experiments
+    epochs = int(epochs if epochs is not None else (cfg.get("realtime") or {}).get("epochs", cfg["train"]["epochs"]))
+    return experiments.train_recogniser(cfg, model, split, ds, protocol="real-only", fraction=0.0, epochs=epochs,
+                                        results_dir=REALTIME_DIR, progress=progress,
+                                        meta={"class_set": REALTIME_CLASS_SET})
+
+
+def realtime_run_dir(cfg: dict, model: str, split: str, class_set: str) -> Path:
+    """Checkpoint folder of a recogniser: the 7-way run of notebooks 03-05 (real-only, first seed)
+    for ``harmful7``, the run of :func:`train_realtime` for ``harmful7+harmless``."""
+    from . import experiments
+    name = experiments.run_name(model, split)
+    if class_set == REALTIME_CLASS_SET:
+        return experiments.run_dir(cfg, name, REALTIME_DIR)
+    return experiments.run_dir(cfg, name)
+
+
+def load_recognisers(cfg: dict, models: Sequence[str], splits: Sequence[str],
+                     class_sets: Sequence[str] = ("harmful7", REALTIME_CLASS_SET)) -> dict[tuple, dict]:
+    """``{(model, split, class_set): {"model", "class_names", "run_dir", "dataset_fingerprint"}}``
+    of :func:`realtime_run_dir`, in eval mode on the CPU.
+
+    Raises:
+        FileNotFoundError: a checkpoint is missing (the message names the notebook that writes it).
+    """
+    out = {}
+    for m in models:
+        for s in splits:
+            for cs in class_sets:
+                d = realtime_run_dir(cfg, m, s, cs)
+                if not (d / "best.pt").is_file():
+                    nb = "notebook 09 (train_realtime)" if cs == REALTIME_CLASS_SET else \
+                        f"the training notebook of {m} (03-05)"
+                    raise FileNotFoundError(f"{d / 'best.pt'}: no checkpoint of {m} on {s} ({cs}); run {nb} "
+                                            f"with PROFILE={cfg['name']} first")
+                model, names, ck = load_run(d)
+                out[(m, s, cs)] = {"model": model.eval(), "class_names": names, "run_dir": d,
+                                   "dataset_fingerprint": ck.get("dataset_fingerprint")}
+    return out
+
+
+def harmless_rows(cfg: dict, ds, recognisers: Mapping[tuple, dict],
+                  thresholds: Sequence[float] | None = None) -> list[dict]:
+    """:func:`harmless_measures` of every recogniser on the test clips of its split of ``ds``
+    (the ``harmful7+harmless`` data set): one row per model, split and class set, with the
+    trade-off ``curve`` over alert thresholds."""
+    from . import experiments
+    rows = []
+    harmless = np.asarray(ds.y) == harmless_label(ds.class_names)
+    for (m, s, cs), r in recognisers.items():
+        test = experiments.split_indices(ds, s, cfg)["test"]
+        probs = clip_probabilities(r["model"], ds.x[test])
+        mes = harmless_measures(probs, harmless[test], ds.y[test], r["class_names"], thresholds)
+        rows.append({"model": m, "split": s, "class_set": cs, "n_classes": len(r["class_names"]),
+                     "data_source": ds.source, **mes})
+    return rows
+
+
+def clip_frames(raw_dir: str | os.PathLike, names: Sequence[str]) -> list[list[Frame]]:
+    """The frames of the named samples (file stems) under ``raw_dir``, as a stream delivers them
+    (malformed frames skipped)."""
+    from .dataset import list_skeleton_files
+    where = {Path(rel).name[:-len(".skeleton")]: rel for rel, _, _ in list_skeleton_files(raw_dir)}
+    missing = [n for n in names if n not in where]
+    if missing:
+        raise FileNotFoundError(f"{raw_dir}: no .skeleton file for {len(missing)} samples (first {missing[0]}); "
+                                "rebuild the data set from this folder")
+    return [[f for f in iter_frames(Path(raw_dir) / where[n]) if isinstance(f, Frame)] for n in names]
+
+
+def early_rows(ds, raw_dir, recognisers: Mapping[tuple, dict], indices: np.ndarray,
+               shares: Sequence[float] = EARLY_SHARES) -> list[dict]:
+    """:func:`early_detection` of every recogniser on the clips ``indices`` of ``ds``: the
+    8-way ones on all of them (labels 0..7), the 7-way ones on the harmful clips among them
+    (labels 0..6). The windows are prepared once.
+
+    Returns:
+        One row per recogniser: ``model, split, class_set, shares, accuracy, n``.
+    """
+    indices = np.asarray(indices)
+    prep = Preparation.from_dict(ds.prep)
+    win = early_windows(clip_frames(raw_dir, [ds.names[i] for i in indices]), prep, shares)
+    y = np.asarray(ds.y)[indices]
+    rows = []
+    for (m, s, cs), r in recognisers.items():
+        h = harmless_label(r["class_names"])
+        keep = np.ones(len(y), bool) if h is not None else y != harmless_label(ds.class_names)
+        res = early_detection(r["model"], r["class_names"], None, y[keep], shares=shares, windows=win[:, keep])
+        rows.append({"model": m, "split": s, "class_set": cs, **res})
+    return rows
+
+
+def simulated_stream(cfg: dict, duration_s: float | None = None, seed: int | None = None) -> tuple[list[Frame], dict]:
+    """The profile's surveillance stream: ``artifacts/<profile>/realtime/stream.skeleton``, written by
+    ``skelutils.simulate.simulate_stream`` (``realtime.stream_s`` seconds, seed ``seed``, camera 1,
+    unseen performers) unless its ground truth there already has that seed, length and simulator
+    (a hash of ``simulate.py``).
+
+    Returns:
+        (frames, ground truth) (see ``simulate_stream``).
+    """
+    import hashlib
+    import json
+
+    from . import config, simulate
+    code = hashlib.sha256(Path(simulate.__file__).read_bytes()).hexdigest()[:16]
+    duration_s = float(duration_s if duration_s is not None else (cfg.get("realtime") or {}).get("stream_s", 120))
+    seed = int(seed if seed is not None else cfg.get("seed", 0))
+    path = config.artifacts_dir(cfg, REALTIME_DIR) / "stream.skeleton"
+    side = path.with_suffix(".json")
+    truth = json.loads(side.read_text()) if side.is_file() and path.is_file() else None
+    if truth is None or (truth.get("seed"), truth.get("requested_s"), truth.get("simulator")) != (seed, duration_s, code):
+        truth = simulate.simulate_stream(path, seed=seed, duration_s=duration_s)
+        truth.update(requested_s=duration_s, simulator=code)
+        config.write_json(side, truth)
+    frames = [f for f in iter_frames(path) if isinstance(f, Frame)]
+    return frames, truth
+
+
+def alert_coverage(alerts: Sequence[Alert], events: Sequence[dict], n_frames: int) -> dict[str, Any]:
+    """How much of a stream its alerts cover, next to :func:`detection_measures` (which credits only
+    alerts *raised* during an action: an alert raised earlier and never cleared detects nothing).
+
+    Returns:
+        ``alert_time_share`` (frames under an alert / all frames), ``harmful_covered_share`` and
+        ``harmless_covered_share`` (actions during which an alert is on at some frame).
+    """
+    on = np.zeros(n_frames, bool)
+    for a in alerts:
+        on[a.start:(a.end if a.end is not None else n_frames - 1) + 1] = True
+
+    def share(harmful):
+        evs = [ev for ev in events if bool(ev["harmful"]) == harmful]
+        return float(np.mean([on[ev["start"]:ev["end"] + 1].any() for ev in evs])) if evs else None
+    return {"alert_time_share": float(on.mean()) if n_frames else None, "harmful_covered_share": share(True),
+            "harmless_covered_share": share(False)}
+
+
+def stream_rows(frames: Sequence[Frame], truth: dict, recognisers: Mapping[tuple, dict], prep: Preparation,
+                config: StreamConfig) -> tuple[list[dict], dict[tuple, dict]]:
+    """Alerts and :func:`detection_measures` of every recogniser over one recorded stream.
+
+    Returns:
+        (rows, traces): one row per recogniser (``model, split, class_set`` and the measures),
+        and per recogniser ``{"score": (F,) harmful score, "alerts": [Alert]}`` for the timeline.
+    """
+    win = stream_windows(frames, prep, config)
+    rows, traces = [], {}
+    for key, r in recognisers.items():
+        probs = stream_probabilities(win, r["model"], r["class_names"], prep, config)
+        alerts = alerts_from_probabilities(probs, r["class_names"], config, fps=truth.get("fps", FPS))
+        mes = detection_measures(alerts, truth["events"], len(frames), fps=truth.get("fps", FPS))
+        rows.append({"model": key[0], "split": key[1], "class_set": key[2], **mes,
+                     **alert_coverage(alerts, truth["events"], len(frames))})
+        traces[key] = {"score": harmful_scores(probs, r["class_names"]), "alerts": alerts}
+    return rows, traces
+
+
+def measure_latency(model, class_names: Sequence[str], prep: Preparation, frames: Sequence[Frame],
+                    config: StreamConfig, n_windows: int = 20, warmup: int = 3) -> dict[str, Any]:
+    """Per-window latency of :class:`OnlineRecogniser` (preparation + forward pass, batch 1) over
+    ``n_windows`` consecutive windows of ``frames`` after ``warmup`` untimed ones, evaluating every
+    frame once the window is full; see :func:`latency_summary`."""
+    cfg = dataclasses.replace(config, stride=1, min_frames=config.window)
+    rec = OnlineRecogniser(model, class_names, prep, cfg)
+    need = cfg.window + warmup + n_windows
+    if len(frames) < need:
+        raise ValueError(f"measure_latency: {len(frames)} frames, need {need} (window {cfg.window} + "
+                         f"{warmup} warm-up + {n_windows} timed windows)")
+    for f in frames[:cfg.window - 1 + warmup]:
+        rec.push(f)
+    rec.latencies_ms.clear()
+    for f in frames[cfg.window - 1 + warmup:need - 1]:
+        rec.push(f)
+    return latency_summary(rec.latencies_ms)
+
+
+def streams_per_machine(mean_ms: float, stride: int, cores: int, threads: int = 1) -> int:
+    """How many 30 fps streams a machine of ``cores`` cores watches at once: each stream needs
+    one window every ``stride`` frames (``stride`` x 33.3 ms) and runs on ``threads`` cores, so
+    ``floor(stride * 33.3 / mean_ms)`` streams share each group of ``threads`` cores."""
+    if not mean_ms or mean_ms <= 0:
+        return 0
+    return int((stride * FRAME_BUDGET_MS) // mean_ms) * max(1, int(cores) // max(1, int(threads)))
+
+
+def latency_rows(sizes: Mapping[str, tuple[dict, Preparation]], models: Sequence[str], frames: Sequence[Frame],
+                 config: StreamConfig, *, n_classes: int = 8, n_windows: int = 20, threads: int = 1,
+                 cores: int | None = None, seed: int = 0) -> list[dict]:
+    """Per-window latency of each model at each size, with random weights (speed does not depend
+    on the weights), on ``threads`` torch threads.
+
+    Args:
+        sizes: ``{label: (model params per model name, Preparation)}``, e.g. the smoke profile's
+            and the paper's (``full``) sizes.
+        models: model names.
+        frames: a stream to window (at least ``window + n_windows + 3`` frames).
+        config: the stream settings (window, stride, precision).
+        n_classes, n_windows, threads, cores (default ``os.cpu_count()``), seed: see above.
+
+    Returns:
+        One row per size and model: ``size, model, frames (T), params, n, p50_ms, p95_ms, mean_ms,
+        max_ms, budget_ms`` (33.3 x stride), ``real_time`` (p95 within the budget),
+        ``streams`` (:func:`streams_per_machine`), ``threads``, ``cores``, ``stride``.
+    """
+    import torch
+
+    from .models import build_model, describe
+    cores = int(cores or os.cpu_count() or 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(threads))
+    rows = []
+    try:
+        for label, (params, prep) in sizes.items():
+            for m in models:
+                net = build_model(m, num_classes=n_classes, seed=seed, **dict(params.get(m) or {})).eval()
+                run = optimise_model(net, config.precision)
+                lat = measure_latency(run, [str(i) for i in range(n_classes)], prep, frames, config, n_windows)
+                budget = config.stride * FRAME_BUDGET_MS
+                rows.append({"size": label, "model": m, "frames": prep.frames, "params": describe(net)["params"],
+                             **lat, "budget_ms": budget, "real_time": bool(lat["p95_ms"] <= budget),
+                             "streams": streams_per_machine(lat["mean_ms"], config.stride, cores, threads),
+                             "threads": int(threads), "cores": cores, "stride": config.stride,
+                             "precision": config.precision})
+    finally:
+        torch.set_num_threads(before)
+    return rows
+
+
+def realtime_table(rows: Sequence[Mapping], columns: Mapping[str, str], percent: Sequence[str] = ()) -> list[dict]:
+    """Rows for ``skelutils.results.markdown_table``: the chosen columns, shares in ``percent``
+    times 100, ``class_set`` as "7-way" / "8-way"."""
+    out = []
+    for r in rows:
+        row = {k: r.get(k) for k in columns}
+        for k in percent:
+            if row.get(k) is not None:
+                row[k] = 100.0 * row[k]
+        if "class_set" in row:
+            row["class_set"] = "8-way" if row["class_set"] == REALTIME_CLASS_SET else "7-way"
+        out.append(row)
+    return out
+
+
+# ----------------------------------------------------------------------------- figures of notebook 09
+
+def plot_tradeoff(rows: Sequence[Mapping], split: str = "xsub"):
+    """Harmless clips flagged against harmful clips detected, over the alert threshold: one curve per
+    8-way model, one point per 7-way model (it flags every clip at any threshold)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    names = sorted({x["model"] for x in rows})
+    for r in rows:
+        if r["split"] != split:
+            continue
+        colour = f"C{names.index(r['model'])}"
+        point = ([100 * r["harmless_flagged"]], [100 * r["harmful_recall"]])
+        if r["class_set"] == REALTIME_CLASS_SET:
+            ax.plot([100 * c["harmless_flagged"] for c in r["curve"]], [100 * c["harmful_recall"] for c in r["curve"]],
+                    "-", color=colour, label=f"{r['model']} 8-way")
+            ax.plot(*point, "o", color=colour)
+        else:
+            ax.plot(*point, "x", ms=9, color=colour, label=f"{r['model']} 7-way")
+    ax.set_xlabel("harmless test clips flagged (%)")
+    ax.set_ylabel("harmful test clips flagged and right (%)")
+    ax.set_title(f"alert threshold trade-off ({split}; markers: threshold {CLIP_THRESHOLD:g})")
+    ax.set_xlim(-3, 103); ax.set_ylim(-3, 103); ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_early(rows: Sequence[Mapping]):
+    """Accuracy against the observed share of the action, per recogniser (dashed: 7-way)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    models = sorted({r["model"] for r in rows})
+    for r in rows:
+        eight = r["class_set"] == REALTIME_CLASS_SET
+        ax.plot([100 * s for s in r["shares"]], [100 * a for a in r["accuracy"]], "-o" if eight else "--x",
+                color=f"C{models.index(r['model'])}", ms=4,
+                label=f"{r['model']} {'8-way' if eight else '7-way'} ({r['split']}, {r['n']} clips)")
+    ax.set_xlabel("share of the action observed (%)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title("early detection")
+    ax.set_ylim(0, 100); ax.grid(alpha=0.3); ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_timeline(truth: Mapping, traces: Mapping[tuple, Mapping], config: StreamConfig, max_s: float | None = None):
+    """The stream's ground truth (red: harmful actions, green: harmless) under each recogniser's
+    harmful score and its alerts (shaded while on), over time."""
+    import matplotlib.pyplot as plt
+    fps = float(truth.get("fps", FPS))
+    n = int(truth["n_frames"])
+    end = n if max_s is None else min(n, int(max_s * fps))
+    t = np.arange(end) / fps
+    fig, axes = plt.subplots(len(traces), 1, figsize=(10, 0.95 * len(traces) + 1.0), sharex=True, squeeze=False)
+    for ax, (key, tr) in zip(axes[:, 0], traces.items()):
+        for ev in truth["events"]:
+            if ev["start"] < end:
+                ax.axvspan(ev["start"] / fps, min(ev["end"], end) / fps, color="tab:red" if ev["harmful"] else
+                           "tab:green", alpha=0.18, lw=0)
+        ax.plot(t, tr["score"][:end], color="k", lw=0.7)
+        for a in tr["alerts"]:
+            if a.start < end:
+                stop = (a.end if a.end is not None else n - 1)
+                ax.axvspan(a.start / fps, min(stop, end) / fps, ymin=0.85, ymax=1.0, color="tab:orange")
+        ax.axhline(config.raise_at, color="tab:orange", lw=0.6, ls=":")
+        ax.set_ylim(-0.05, 1.1); ax.set_yticks([0, 1])
+        ax.set_ylabel(f"{key[0]}\n{'8-way' if key[2] == REALTIME_CLASS_SET else '7-way'}", fontsize=7, rotation=0,
+                      ha="right", va="center")
+    axes[-1, 0].set_xlabel("time (s)")
+    axes[0, 0].set_title("harmful score (black), alerts (orange bars) over the ground truth "
+                         "(red: harmful action, green: harmless)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def class_count_rows(cfg: dict, ds, splits: Sequence[str] = ("xsub", "xview")) -> list[dict]:
+    """Samples per class of a data set of any class set, in total and per split part: one row per
+    class (``class``, ``total``, ``<split>_<part>``), for ``skelutils.results.markdown_table``."""
+    from . import experiments
+    parts = {s: experiments.split_indices(ds, s, cfg) for s in splits}
+    y = np.asarray(ds.y)
+    rows = []
+    for c, name in enumerate(ds.class_names):
+        row = {"class": name, "total": int((y == c).sum())}
+        for s, p in parts.items():
+            for part in ("train", "val", "test"):
+                row[f"{s}_{part}"] = int((y[p[part]] == c).sum())
+        rows.append(row)
+    return rows
