@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: all setup notebooks book test clean
+.PHONY: all setup notebooks book test dry-run clean
 
 all: notebooks book
 
@@ -19,11 +19,22 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-# Executed copies go to book/executed/ (build products, never committed).
+# Executed copies go to book/executed/ (build products, never committed). The training notebook
+# runs once per model into the chapters <chapter>:<MODEL> of skelutils.chapters.CHAPTERS (a unit
+# test keeps the two lists equal). TQDM_DISABLE keeps progress bars out of the executed pages.
+TRAIN_NOTEBOOK := notebooks/03_train.ipynb
+TRAIN_CHAPTERS := 03_cnn3d_lstm:cnn3d_lstm 04_li2017_cnn:li2017_cnn 05_rrn_lstm:rrn_lstm
+PAPERMILL := TQDM_DISABLE=1 $(PY) -m papermill --cwd notebooks --log-level WARNING -p PROFILE $(PROFILE)
 notebooks: setup
 	mkdir -p book/executed
 	for nb in $(NOTEBOOKS); do \
-	  $(PY) -m papermill $$nb book/executed/$$(basename $$nb) -p PROFILE $(PROFILE) --cwd notebooks --log-level WARNING || exit 1; \
+	  if [ $$nb = $(TRAIN_NOTEBOOK) ]; then \
+	    for ch in $(TRAIN_CHAPTERS); do \
+	      $(PAPERMILL) -p MODEL $${ch#*:} $$nb book/executed/$${ch%%:*}.ipynb || exit 1; \
+	    done; \
+	  else \
+	    $(PAPERMILL) $$nb book/executed/$$(basename $$nb) || exit 1; \
+	  fi; \
 	done
 
 book: setup
@@ -40,6 +51,31 @@ test: setup
 	$(PY) -m pytest tests/unit
 	$(MAKE) notebooks book PROFILE=$(PROFILE)
 	$(PY) -m pytest --nbval-lax book/executed tests/artifacts tests/book --profile $(PROFILE)
+
+# A dry run of the full profile (profiles/full-dry.yaml: full's models, T, batch, GAN preset,
+# protocols, ablation grid and seeds; one step of one epoch per run, two GAN updates, the smoke
+# simulator's 336 files): every notebook executed at paper size on the CPU into _build/dry/ (not
+# book/executed/, which the book builds from), from fresh artifacts, then the checks on its
+# artifacts that do not need learning (one step learns nothing; nor do its executed copies sit in
+# book/executed/). Not part of `make test`: see book/reproduce.md for its cost.
+DRY_EXECUTED := _build/dry
+DRY_DESELECT := not above_chance and not learn and not beat and not executed_with_the_profile
+dry-run: PROFILE = full-dry
+dry-run: setup
+	rm -rf artifacts/full-dry $(DRY_EXECUTED)
+	mkdir -p $(DRY_EXECUTED)
+	for nb in $(NOTEBOOKS); do \
+	  if [ "$$nb" = "$(TRAIN_NOTEBOOK)" ]; then \
+	    for ch in $(TRAIN_CHAPTERS); do \
+	      TQDM_DISABLE=1 $(PY) -m papermill --cwd notebooks --log-level WARNING -p PROFILE full-dry \
+	        -p MODEL $${ch#*:} $$nb $(DRY_EXECUTED)/$${ch%%:*}.ipynb || exit 1; \
+	    done; \
+	  else \
+	    TQDM_DISABLE=1 $(PY) -m papermill --cwd notebooks --log-level WARNING -p PROFILE full-dry \
+	      $$nb $(DRY_EXECUTED)/$$(basename $$nb) || exit 1; \
+	  fi; \
+	done
+	$(PY) -m pytest -q tests/artifacts --profile full-dry -k "$(DRY_DESELECT)"
 
 clean:
 	rm -rf _build book/executed

@@ -54,12 +54,12 @@ def gan_training_indices(ds, cfg: dict) -> np.ndarray:
     :func:`hybrid_arrays` refuses hybrid data for a split whose validation or test part the
     GAN learned from (``xset`` unless it is listed).
     """
-    from .splits import PROTOCOLS
+    from .splits import SPLITS
     names = list((cfg.get("gan") or {}).get("train_splits") or ["xsub", "xview"])
-    bad = [n for n in names if n not in PROTOCOLS]
+    bad = [n for n in names if n not in SPLITS]
     if bad:
         raise ValueError(f"profile {cfg.get('name')!r}: gan.train_splits holds {bad}; expected a list of "
-                         f"{list(PROTOCOLS)}")
+                         f"{list(SPLITS)}")
     idx = split_indices(ds, names[0], cfg)["train"]
     for name in names[1:]:
         idx = np.intersect1d(idx, split_indices(ds, name, cfg)["train"])
@@ -210,7 +210,8 @@ def train_recogniser(cfg: dict, model: str, split: str, ds, *, seed: int | None 
               batch_size=int(tcfg["batch_size"]), optimizer=mcfg["optimizer"], lr=float(mcfg["lr"]),
               weight_decay_fc=float(tcfg["weight_decay_fc"]),
               plateau_patience=int(tcfg["plateau_patience"]), seed=seed,
-              device=tcfg.get("device", "auto"), run_dir=run_dir(cfg, run, results_dir),
+              device=tcfg.get("device", "auto"), checkpoint_every=int(tcfg.get("checkpoint_every", 1)),
+              max_steps_per_epoch=tcfg.get("max_steps_per_epoch"), run_dir=run_dir(cfg, run, results_dir),
               results_path=None, meta=info, progress=progress, resume=resume)
     pred = np.asarray(res["test_predictions"])
     real = ~is_syn_test

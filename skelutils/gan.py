@@ -116,7 +116,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from skelutils.config import atomic_write_bytes, write_json
-from skelutils.hybrid import dataset_fingerprint, resample_frames
+from skelutils.hybrid import arrays_fingerprint, resample_frames
 from skelutils.ntu import BONES, NUM_JOINTS
 
 __all__ = [
@@ -1067,9 +1067,9 @@ def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, lab
 # ---------------------------------------------------------------------------
 
 def _resolve_device(device: str | torch.device) -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    """The training engine's rule (:func:`skelutils.train.resolve_device`): ``"auto"`` is the GPU when one is visible."""
+    from skelutils.train import resolve_device
+    return resolve_device(device)
 
 
 def _check_data(x, y, cfg: GANConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -1193,7 +1193,7 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / CHECKPOINT_NAME
-    fingerprint = dataset_fingerprint(x, y)
+    fingerprint = arrays_fingerprint(x, y)
     run_info = {"batch_size": int(batch_size), "seed": int(seed), "data_fingerprint": fingerprint,
                 "n_train": int(n)}
 

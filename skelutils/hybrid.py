@@ -23,7 +23,7 @@ import numpy as np
 from skelutils.config import atomic_write_bytes, write_json
 from skelutils.ntu import CLASS_NAMES
 
-__all__ = ["PROTOCOLS", "PAPER_SPLIT", "make_hybrid", "resample_frames", "dataset_fingerprint",
+__all__ = ["PROTOCOLS", "PAPER_SPLIT", "make_hybrid", "resample_frames", "arrays_fingerprint",
            "save_synthetic", "load_synthetic"]
 
 #: Allowed values of ``make_hybrid(protocol=...)``.
@@ -65,9 +65,11 @@ def resample_frames(x: np.ndarray, t_out: int) -> np.ndarray:
     return (xf[:, :, lo] * (1 - w) + xf[:, :, hi] * w).astype(np.float32)
 
 
-def dataset_fingerprint(x: np.ndarray, y: np.ndarray | None = None) -> str:
+def arrays_fingerprint(x: np.ndarray, y: np.ndarray | None = None) -> str:
     """A short sha256 of the array bytes (float32 ``x``, int64 ``y``) and shape, to tie
-    artifacts to the data they were made from."""
+    artifacts to the arrays they were made from (a generator to its training arrays, a file of
+    generated samples to its contents). The id of a whole data set is ``Dataset.fingerprint``;
+    ``skelutils.train.dataset_fingerprint`` reads it from the training data."""
     h = hashlib.sha256()
     xa = np.ascontiguousarray(x, np.float32)
     h.update(str(xa.shape).encode())
@@ -248,7 +250,7 @@ def save_synthetic(path: str | os.PathLike, x: np.ndarray, y: np.ndarray,
     data = buf.getvalue()
     side = {**meta, "n": int(len(y)), "shape": list(x.shape),
             "counts": np.bincount(y, minlength=len(CLASS_NAMES)).tolist() if y.size else [],
-            "class_names": list(CLASS_NAMES), "file_fingerprint": dataset_fingerprint(x, y),
+            "class_names": list(CLASS_NAMES), "file_fingerprint": arrays_fingerprint(x, y),
             "npz_file": path.name, "npz_sha256": hashlib.sha256(data).hexdigest(),
             "written_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     atomic_write_bytes(path, data)

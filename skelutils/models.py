@@ -916,7 +916,9 @@ def measure_latency(model: nn.Module, frames: int = 64, batch: int = 1, repeats:
 
 
 #: Every point where the paper (or the paper it cites) leaves a model detail open, and the
-#: companion's choice; the book's "Ambiguities" page is generated from this list.
+#: companion's choice; each training chapter shows its model's rows
+#: (``skelutils.chapters.choices_markdown``). Choices that concern all models are the rows of
+#: ``skelutils.ambiguities.AMBIGUITIES`` (the book's Ambiguities page).
 AMBIGUITIES: list[dict[str, str | None]] = [
     # --- ours ---
     {"model": "cnn3d_lstm", "topic": "LSTM and FC sizes",

@@ -27,10 +27,11 @@ from . import config, paper
 
 #: Fields that identify a cell; the runs of one cell differ only by ``seed``.
 GROUP_KEYS = ("profile", "data_source", "model", "split", "protocol", "gan_fraction")
-#: The notebook that writes each model's results.
-MODEL_NOTEBOOKS = {"cnn3d_lstm": "notebooks/03_cnn3d_lstm.ipynb",
-                   "li2017_cnn": "notebooks/04_li2017_cnn.ipynb",
-                   "rrn_lstm": "notebooks/05_rrn_lstm.ipynb"}
+#: How each model's results are written: the training notebook with its ``MODEL`` parameter
+#: (``skelutils.chapters`` names the book chapter each run becomes).
+MODEL_NOTEBOOKS = {m: f"notebooks/03_train.ipynb with MODEL={m} (chapter {ch})"
+                   for m, ch in (("cnn3d_lstm", "03_cnn3d_lstm"), ("li2017_cnn", "04_li2017_cnn"),
+                                 ("rrn_lstm", "05_rrn_lstm"))}
 #: Models and splits of the paper's Table 1, in its order.
 PAPER_MODELS = ("cnn3d_lstm", "li2017_cnn", "rrn_lstm")
 PAPER_SPLITS = ("xsub", "xview")
@@ -38,7 +39,7 @@ SPLIT_LABELS = {"xsub": "CS", "xview": "CV", "xset": "CSet"}
 MODEL_LABELS = {"cnn3d_lstm": "3D CNN + LSTM (the paper's model)", "li2017_cnn": "CNN (Li 2017)",
                 "rrn_lstm": "RRN + LSTM (Zheng 2019)"}
 DATA_SOURCES = ("simulated", "ntu")
-PROTOCOLS = ("real-only", "paper", "clean")
+TRAINING_DATA = ("real-only", "paper", "clean")
 #: The epochs at the end of training averaged for the "validation plateau" claim.
 PLATEAU_EPOCHS = 10
 #: A run has "converged" at the first epoch whose validation accuracy is within this many
@@ -75,7 +76,7 @@ def rel_path(path: str | Path) -> str:
 
 def notebook_for(model: str) -> str:
     """The notebook that writes results of ``model``."""
-    return MODEL_NOTEBOOKS.get(model, "the training notebooks (03-05)")
+    return MODEL_NOTEBOOKS.get(model, "notebooks/03_train.ipynb with the model as MODEL")
 
 
 def _is_num(v) -> bool:
@@ -108,7 +109,7 @@ def validate_run(run: Any, path: str | Path = "<results>", profile: str | None =
     if not isinstance(run, dict):
         raise ResultsError(f"{path}: a results file must hold a JSON object, got {type(run).__name__}; "
                            "delete it and re-run the training notebook (03-05) that wrote it")
-    where = notebook_for(run.get("model")) if isinstance(run.get("model"), str) else "the training notebook (03-05)"
+    where = notebook_for(run.get("model")) if isinstance(run.get("model"), str) else "notebooks/03_train.ipynb"
 
     def bad(field: str, problem: str) -> ResultsError:
         return ResultsError(f"{path}: field {field!r} {problem}; the file was not written by "
@@ -124,7 +125,7 @@ def validate_run(run: Any, path: str | Path = "<results>", profile: str | None =
     for f in ("model", "split", "profile"):
         need(f, lambda v: isinstance(v, str) and v != "", "a non-empty string")
     need("data_source", lambda v: v in DATA_SOURCES, f"one of {DATA_SOURCES}")
-    need("protocol", lambda v: v in PROTOCOLS, f"one of {PROTOCOLS}")
+    need("protocol", lambda v: v in TRAINING_DATA, f"one of {TRAINING_DATA}")
     need("gan_fraction", lambda v: _is_num(v) and 0 <= v <= 1, "a number from 0 to 1")
     need("seed", _is_int, "an integer")
     frac = "a fraction from 0 to 1 (not percent)"
@@ -215,7 +216,7 @@ def _order(key: tuple) -> tuple:
     prof, source, model, split, protocol, frac = key
     m = PAPER_MODELS.index(model) if model in PAPER_MODELS else len(PAPER_MODELS)
     s = PAPER_SPLITS.index(split) if split in PAPER_SPLITS else len(PAPER_SPLITS)
-    return (prof, DATA_SOURCES.index(source), PROTOCOLS.index(protocol), frac, m, model, s, split)
+    return (prof, DATA_SOURCES.index(source), TRAINING_DATA.index(protocol), frac, m, model, s, split)
 
 
 def missing_results(runs: Sequence[Mapping], profile: str | dict,
@@ -290,7 +291,7 @@ def setting_label(row: Mapping) -> str:
 def settings(rows: Iterable[Mapping]) -> list[tuple]:
     """The distinct settings of ``rows`` in table order (simulated before ntu, real-only first)."""
     s = {setting_of(r) for r in rows if r.get("data_source") is not None}
-    return sorted(s, key=lambda t: (DATA_SOURCES.index(t[0]), PROTOCOLS.index(t[1]), t[2]))
+    return sorted(s, key=lambda t: (DATA_SOURCES.index(t[0]), TRAINING_DATA.index(t[1]), t[2]))
 
 
 def _fmt_setting_fields(cell: Mapping) -> dict:
@@ -518,7 +519,7 @@ def claims_table(profile: str | dict, runs: Sequence[Mapping] | None = None,
     sel = [r for r in runs if r["model"] == "cnn3d_lstm" and r["split"] == "xview"
            and setting is not None and setting_of(r) == setting]
     files = [r["source_file"] for r in sel]
-    no_run = "" if sel else "no cnn3d_lstm xview run in this setting: run notebooks/03_cnn3d_lstm.ipynb"
+    no_run = "" if sel else f"no cnn3d_lstm xview run in this setting: run {notebook_for('cnn3d_lstm')}"
     for cls in ("punch/slap", "pushing", "knock over"):
         vals = [100 * r["per_class_accuracy"][cls] for r in sel if cls in r["per_class_accuracy"]]
         rows.append(_claim("per_class_" + cls.replace("/", "_").replace(" ", "_"), f"CV accuracy of class '{cls}', 3D CNN + LSTM", pcq["section"],

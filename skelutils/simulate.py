@@ -1494,3 +1494,31 @@ def simulate_stream(path: str | os.PathLike, *, seed: int = 0, duration_s: float
     side = path.with_suffix(".json")
     side.write_text(json.dumps(truth, indent=1) + "\n")
     return truth
+
+
+def cached_dataset(out_dir: str | os.PathLike, size: str = "smoke", seed: int = 0, workers: int = 1) -> Path:
+    """The folder ``out_dir`` holding the simulator's files for ``size`` and ``seed``, written on first
+    use and reused afterwards.
+
+    A ``simulated.json`` marker records what wrote the folder (size, seed and a hash of this file);
+    when any of them differs, the folder's ``.skeleton`` files are deleted and written anew.
+    ``skelutils.config.raw_folder`` calls this for ``data.source: simulated``.
+
+    Returns:
+        ``out_dir`` as a Path.
+    """
+    import hashlib
+    import json
+
+    from skelutils.config import write_json
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    want = {"size": size, "seed": int(seed), "simulator": code}
+    marker = d / "simulated.json"
+    if not (marker.is_file() and json.loads(marker.read_text()) == want):
+        for old in d.glob("*.skeleton"):
+            old.unlink()
+        simulate_dataset_preset(d, size=size, seed=int(seed), progress=False, workers=int(workers))
+        write_json(marker, want)
+    return d

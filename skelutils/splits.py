@@ -23,8 +23,8 @@ XSUB_TRAIN_PERFORMERS: tuple[int, ...] = (
 )
 #: Cross-view: cameras 2 and 3 train, camera 1 test.
 XVIEW_TRAIN_CAMERAS: tuple[int, ...] = (2, 3)
-#: Allowed values of ``protocol``.
-PROTOCOLS: tuple[str, ...] = ("xsub", "xview", "xset")
+#: The splits (NTU RGB+D's evaluation protocols): allowed values of ``protocol``.
+SPLITS: tuple[str, ...] = ("xsub", "xview", "xset")
 #: The parts of a split.
 PARTS: tuple[str, ...] = ("train", "val", "test")
 
@@ -89,8 +89,8 @@ def is_train(meta, protocol: str) -> np.ndarray:
             or ``setup`` (xset), e.g. ``Dataset.meta``; a ``Dataset`` itself is accepted.
         protocol: ``"xsub"``, ``"xview"`` or ``"xset"``.
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol={protocol!r} is not supported; allowed: {', '.join(PROTOCOLS)}")
+    if protocol not in SPLITS:
+        raise ValueError(f"protocol={protocol!r} is not supported; allowed: {', '.join(SPLITS)}")
     values = _field(meta, _NEEDS[protocol])
     if protocol == "xsub":
         return np.isin(values, XSUB_TRAIN_PERFORMERS)
@@ -141,7 +141,7 @@ def make_split(meta, protocol: str, val_fraction: float = 0.1, seed: int = 0) ->
     n = len(train_mask)
     train = np.flatnonzero(train_mask)
     test = np.flatnonzero(~train_mask)
-    rng = np.random.default_rng([int(seed), PROTOCOLS.index(protocol)])
+    rng = np.random.default_rng([int(seed), SPLITS.index(protocol)])
     val = np.zeros(0, np.int64)
     if val_fraction > 0 and len(train):
         if protocol == "xsub":
@@ -169,14 +169,14 @@ def make_split(meta, protocol: str, val_fraction: float = 0.1, seed: int = 0) ->
 
 def split_name(protocol: str, part: str) -> str:
     """pyskl-style name of one part, e.g. ``split_name("xsub", "val") == "xsub_val"``."""
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol={protocol!r} is not supported; allowed: {', '.join(PROTOCOLS)}")
+    if protocol not in SPLITS:
+        raise ValueError(f"protocol={protocol!r} is not supported; allowed: {', '.join(SPLITS)}")
     if part not in PARTS:
         raise ValueError(f"part={part!r} is not supported; allowed: {', '.join(PARTS)}")
     return f"{protocol}_{part}"
 
 
-def named_splits(meta, protocols=PROTOCOLS, val_fraction: float = 0.1, seed: int = 0) -> dict[str, np.ndarray]:
+def named_splits(meta, protocols=SPLITS, val_fraction: float = 0.1, seed: int = 0) -> dict[str, np.ndarray]:
     """All parts of several protocols under pyskl names (``xsub_train``, ``xsub_val``, ``xsub_test``, ...).
 
     Args:
@@ -196,7 +196,7 @@ def named_splits(meta, protocols=PROTOCOLS, val_fraction: float = 0.1, seed: int
 def parse_split_name(name: str) -> tuple[str, str]:
     """Inverse of :func:`split_name`: ``"xview_train" -> ("xview", "train")``."""
     protocol, _, part = name.partition("_")
-    if protocol not in PROTOCOLS or part not in PARTS:
-        allowed = [split_name(p, q) for p in PROTOCOLS for q in PARTS]
+    if protocol not in SPLITS or part not in PARTS:
+        allowed = [split_name(p, q) for p in SPLITS for q in PARTS]
         raise ValueError(f"split name {name!r} is not known; allowed: {', '.join(allowed)}")
     return protocol, part

@@ -26,7 +26,7 @@ def test_generated_samples_are_flagged_counted_and_traceable(cfg, artifact, metr
     assert np.isfinite(syn["x"]).all()
     meta = syn["meta"]
     assert meta["preset"] == cfg["gan"]["preset"] and meta["data_source"] == metrics["data_source"]
-    assert meta["file_fingerprint"] == hybrid.dataset_fingerprint(syn["x"], syn["y"])
+    assert meta["file_fingerprint"] == hybrid.arrays_fingerprint(syn["x"], syn["y"])
     # the generator saw only training samples of both splits
     assert 0 < meta["n_gan_train"] < min(metrics["split_sizes"][s]["train"] for s in ("xsub", "xview"))
 

@@ -149,6 +149,9 @@ class PageReport:
     n_local_links: int = 0
     animations: list[dict] = field(default_factory=list)
     screenshot: Path | None = None
+    h1: str = ""
+    cut_lines: list[str] = field(default_factory=list)
+    downloads: list[str] = field(default_factory=list)
 
 
 # JavaScript run in the page -------------------------------------------------------------
@@ -163,6 +166,17 @@ const rx = new RegExp(arguments[0]);
 return Array.from(document.querySelectorAll('.cell_output pre, .output pre'))
     .filter(e => !e.closest('.admonition'))
     .map(e => e.textContent || '').filter(t => rx.test(t)).map(t => t.trim().slice(0, 300));
+"""
+# Code and output blocks whose text runs past their box (cut at the page edge instead of wrapping).
+JS_CUT_LINES = """
+return Array.from(document.querySelectorAll('.cell_input pre, .cell_output pre'))
+    .filter(e => e.scrollWidth > e.clientWidth + 2)
+    .map(e => (e.textContent || '').trim().split('\\n')[0].slice(0, 120));
+"""
+JS_H1 = "const h = document.querySelector('article h1, main h1'); return h ? h.textContent.replace('#', '').trim() : '';"
+JS_DOWNLOADS = """
+return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))
+    .filter(h => /\\.(ipynb|md)$/.test(h) && h.includes('_sources'));
 """
 JS_IMAGES_DONE = "return Array.from(document.images).every(img => img.complete && img.naturalWidth > 0);"
 JS_ANIMATIONS = """
@@ -241,6 +255,9 @@ def visit(driver, server_url: str, page: str) -> PageReport:
         urllib.parse.urlsplit(urllib.parse.urljoin(url, h)).netloc == urllib.parse.urlsplit(server_url).netloc
         for h in hrefs)
     rep.animations = driver.execute_script(JS_ANIMATIONS)
+    rep.h1 = driver.execute_script(JS_H1)
+    rep.cut_lines = driver.execute_script(JS_CUT_LINES)
+    rep.downloads = driver.execute_script(JS_DOWNLOADS)
     rep.screenshot = _screenshot(driver, SCREENSHOTS / f"{shot_name(page)}.png")
     for anim in rep.animations:
         if not (anim["initialised"] and anim["has_play"]):
@@ -375,3 +392,28 @@ def test_animations_play(report, page):
             f"{rep.url}: animation {anim['key']} is not usable: {anim}"
         assert anim["plays"], f"{rep.url}: animation {anim['key']} did not change frame " \
                               f"within {PLAY_WAIT_S} s of a click on Play: {anim}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_long_lines_wrap_instead_of_being_cut(report, page):
+    rep = report(page)
+    assert not rep.cut_lines, (f"{rep.url}: code or output lines run past the page edge (book/_static/companion.css "
+                               f"should wrap them): {rep.cut_lines[:5]}")
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.startswith("book/executed/")])
+def test_notebook_pages_offer_their_ipynb(report, page):
+    rep = report(page)
+    assert any(h.endswith(".ipynb") for h in rep.downloads), \
+        f"{rep.url}: no download of the page as .ipynb (html.use_download_button in _config.yml); found {rep.downloads}"
+
+
+def test_training_chapters_have_their_own_titles(report):
+    from skelutils import chapters
+    for c in chapters.CHAPTERS.values():
+        page = f"book/executed/{c.name}"
+        assert page in PAGES, f"{page} is not in {TOC.name}"
+        rep = report(page)
+        plain = lambda t: t.replace("\u2019", "'")  # noqa: E731 - Sphinx's typographic apostrophe
+        assert plain(rep.h1) == c.title, f"{rep.url}: the page's title is {rep.h1!r}, expected {c.title!r}"
+        assert c.title in plain(rep.title), f"{rep.url}: the browser title {rep.title!r} does not name the chapter"

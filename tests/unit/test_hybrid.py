@@ -9,7 +9,7 @@ import torch
 
 from skelutils import config, experiments, gan
 from skelutils.dataset import Dataset
-from skelutils.hybrid import (dataset_fingerprint, load_synthetic, make_hybrid, resample_frames,
+from skelutils.hybrid import (arrays_fingerprint, load_synthetic, make_hybrid, resample_frames,
                               save_synthetic)
 from skelutils.ntu import CLASS_NAMES
 
@@ -126,7 +126,7 @@ def test_frames_resampled_linearly():
 def test_save_load_synthetic(tmp_path):
     sx, sy = _synth(per_class=3)
     meta = {"gan_config": {"latent_dim": 8}, "seed": 1, "iterations": 10, "data_source": "simulated",
-            "dataset_fingerprint": dataset_fingerprint(sx, sy)}
+            "dataset_fingerprint": arrays_fingerprint(sx, sy)}
     p = save_synthetic(tmp_path / "synth", sx, sy, meta)
     assert p.suffix == ".npz" and p.with_suffix(".json").is_file()
     d = load_synthetic(p)
@@ -144,11 +144,11 @@ def test_save_load_synthetic(tmp_path):
 
 def test_fingerprint_changes_with_data():
     sx, sy = _synth(per_class=2)
-    f = dataset_fingerprint(sx, sy)
-    assert f == dataset_fingerprint(sx.copy(), sy.copy())
+    f = arrays_fingerprint(sx, sy)
+    assert f == arrays_fingerprint(sx.copy(), sy.copy())
     sx2 = sx.copy()
     sx2[0, 0, 0, 0, 1] += 1e-3
-    assert f != dataset_fingerprint(sx2, sy)
+    assert f != arrays_fingerprint(sx2, sy)
 
 
 def _ids(h, part):

@@ -6,7 +6,10 @@
   figure numbers, NTU codes, notebook numbers, citations, ...). Numbers the notebooks compute are
   ``{glue:text}`` roles, which are markup and never read as prose; so are code, links and URLs.
 - Notebooks do not copy each other's code: no two share more than :data:`MAX_SHARED_CODE_CELLS`
-  identical code cells (what they share belongs in ``skelutils``).
+  identical code cells (what they share belongs in ``skelutils``). The three training chapters are
+  one notebook, executed once per model (``skelutils.chapters``).
+- Every chapter of ``_toc.yml`` has one source, the Makefile executes each one, and the citation
+  file cites the paper as its data file does.
 """
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from skelutils import paper
+import yaml
+
+from skelutils import chapters, paper
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -59,8 +64,8 @@ ALLOWED: dict[str, str] = {
                  r"\s+\d+(?:\.\d+)*(?:\s*(?:-|–|,|and|to)\s*\d+(?:\.\d+)*)*",
     # The number column of a numbered table (the Ambiguities page's rows, cited as "row 17").
     "table row number": r"(?m)^\|\s*\d+\s*\|",
-    # Notebook numbers, always two digits 01-08: "notebook 02", "notebooks 03-05", "(01)", "# 06 - ...".
-    "notebook number": r"(?<![\w.])0[1-8](?![\w.])",
+    # Notebook numbers, always two digits 01-09: "notebook 02", "notebooks 03-05", "(01)", "# 06 - ...".
+    "notebook number": r"(?<![\w.])0[1-9](?![\w.])",
     # Years of a citation: "(2024)", "Li et al. 2017", "(Zheng 2019)".
     "citation year": r"(?:\(|et al\.\s|[A-Z][a-z]+\s)(?:19|20)\d\d\b",
     # The paper's volume, issue, pages and DOI, exactly as skelutils/data/paper_results.json cites them.
@@ -73,6 +78,8 @@ ALLOWED: dict[str, str] = {
     "dimension": r"\b[23]D\b",
     # Facts of the Kinect v2 sensor and of NTU RGB+D's recording set-up, which no run changes.
     "sensor fact": r"\b25\s+joints\b|\babout\s+30\s+times\s+a\s+second\b|-45,\s+0\s+and\s+\+45\s+degrees",
+    # Facts of the NTU RGB+D release, which no run changes: its size per class.
+    "data set fact": r"\bNTU\s+RGB\+D\s+120\s+has\s+about\s+950\s+per\s+class\b",
     # Values that define a measure, not results of one.
     "definition": r"\ba\s+ratio\s+near\s+1\b|\ba\s+rigid\s+body\s+has\s+0\b",
 }
@@ -82,27 +89,13 @@ _ALLOWED_RE = [(name, re.compile(p)) for name, p in ALLOWED.items()]
 #: phrases (each around a typed number) tolerated for now; per page, whole files. A typed number
 #: outside these phrases fails, and so does an entry that no longer matches anything.
 PENDING: dict[str, list[str]] = {
-    "notebooks/01_data.ipynb": [
-        "the 7-class dataset",
-        "106 individuals x 10 repetitions = at least 1060 samples",
-        "has about 950 per class",
-        "(chance: 14.3%)",
-    ],
-    "notebooks/02_gan.ipynb": [
-        "one 50-node graph",
-        "(lambda 10)",
-        "betas (0.5, 0.999)",
-        "learning rate 2e-4",
-        "bounded to about +-22%",
-        "learning rate 5e-4",
-        "(about 30 minutes on two CPU cores)",
-    ],
 }
-PENDING_FILES = {"book/ambiguities.md"}
+PENDING_FILES: set[str] = set()
 
 #: Digit runs that are numbers (``2``, ``0.5``, ``1060``); runs glued to letters are names
 #: (``A050``, ``cpu30``, ``S001``) and are not read as numbers.
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)*")
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 _DIRECTIVE_OPTION = re.compile(r"^\s*:?(?:name|width|height|scale|align|class|figclass|target|label)\s*:.*$")
 _MARKUP = [
@@ -118,6 +111,7 @@ def prose(text: str) -> str:
     """``text`` with code blocks, inline code, roles, link targets, URLs and list markers blanked
     out (replaced by spaces of the same length, so that offsets still point into ``text``)."""
     blank = lambda m: re.sub(r"[^\n]", " ", m.group(0))  # noqa: E731
+    text = _FRONT_MATTER.sub(blank, text)  # a page's YAML header (kernel, execution settings)
     lines, out, fence, directive = text.split("\n"), [], None, False
     for line in lines:
         m = _FENCE.match(line)
@@ -189,9 +183,57 @@ def all_typed_numbers() -> list[TypedNumber]:
 
 # ----------------------------------------------------------------------------- tests
 
+def _toc_chapters() -> list[str]:
+    def walk(entries):
+        for e in entries:
+            if "file" in e:
+                yield e["file"]
+            yield from walk(e.get("chapters", []) + e.get("sections", []))
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"], *walk(toc.get("parts", []))]
+
+
 def test_sources_are_found():
-    assert len(NOTEBOOKS) >= 8, f"expected the notebooks 01-08 in {ROOT / 'notebooks'}, found {NOTEBOOKS}"
     assert ROOT / "book" / "intro.md" in PAGES
+    assert ROOT / chapters.TRAINING_NOTEBOOK in NOTEBOOKS, f"{chapters.TRAINING_NOTEBOOK} is missing"
+    executed = [f.split("/")[-1] for f in _toc_chapters() if f.startswith("book/executed/")]
+    sources = {nb.stem for nb in NOTEBOOKS} | {c.name for c in chapters.CHAPTERS.values()}
+    orphans = [f for f in executed if f not in sources]
+    assert not orphans, f"_toc.yml lists executed pages no notebook produces: {orphans}"
+    unlisted = [nb.stem for nb in NOTEBOOKS if nb.stem not in executed and _rel(nb) != chapters.TRAINING_NOTEBOOK]
+    assert not unlisted, f"notebooks not in _toc.yml: {unlisted}"
+    missing = [c.name for c in chapters.CHAPTERS.values() if c.name not in executed]
+    assert not missing, f"training chapters not in _toc.yml: {missing}"
+
+
+def test_makefile_executes_the_training_notebook_once_per_chapter():
+    text = (ROOT / "Makefile").read_text()
+    nb = re.search(r"^TRAIN_NOTEBOOK\s*:=\s*(\S+)", text, re.M)
+    chs = re.search(r"^TRAIN_CHAPTERS\s*:=\s*(.+)$", text, re.M)
+    assert nb and chs, "Makefile: TRAIN_NOTEBOOK and TRAIN_CHAPTERS are not defined"
+    assert nb.group(1) == chapters.TRAINING_NOTEBOOK
+    made = [tuple(x.split(":")) for x in chs.group(1).split()]
+    assert made == [(c.name, c.model) for c in chapters.CHAPTERS.values()], (
+        f"Makefile TRAIN_CHAPTERS {made} differs from skelutils.chapters.CHAPTERS")
+
+
+def test_training_notebook_takes_the_model_as_a_parameter():
+    cells = _cells(ROOT / chapters.TRAINING_NOTEBOOK)
+    params = next(_source(c) for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    default = re.search(r"^MODEL\s*=\s*\"(\w+)\"", params, re.M)
+    assert default and default.group(1) in chapters.CHAPTERS, "the parameters cell must set MODEL to a chapter's model"
+    assert _source(cells[0]).startswith("# {glue:text}`chapter_title`"), \
+        "the training notebook's title is the chapter's, glued from skelutils.chapters"
+
+
+def test_citation_file_cites_the_paper_as_its_data_file():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    ref = cff["preferred-citation"]
+    source = paper.paper_results()["source"]
+    assert ref["doi"] in source and str(ref["year"]) in source and ref["title"] in source
+    assert f"{ref['volume']}({ref['issue']})" in source and f"{ref['start']}-{ref['end']}" in source
+    assert all(a["family-names"] in source for a in ref["authors"])
+    assert cff["license"] == "MIT" and (ROOT / "LICENSE").read_text().startswith("MIT License")
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
@@ -203,6 +245,16 @@ def test_notebook_committed_without_outputs_and_with_one_parameters_cell(nb):
     params = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1, f"{_rel(nb)}: {len(params)} cells tagged 'parameters' ({params}); exactly one is expected"
     assert cells[params[0]]["cell_type"] == "code"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_valid_nbformat(nb):
+    nbformat = pytest.importorskip("nbformat")
+    try:
+        nbformat.validate(nbformat.read(str(nb), as_version=4))
+    except nbformat.ValidationError as e:
+        pytest.fail(f"{_rel(nb)} is not a valid notebook ({str(e).splitlines()[0]}); a cell 'id' needs "
+                    "nbformat_minor 5", pytrace=False)
 
 
 def test_every_number_in_prose_is_computed():
@@ -229,6 +281,7 @@ def test_the_check_finds_typed_numbers_and_spares_markup():
             "```python\nx = 12\n```\n1. first\n")
     assert [v.number for v in typed_numbers(text, "t.md")] == ["81.3", "0.3", "2"]
     assert typed_numbers("doi:" + _citation_parts()[1], "t.md") == []
+    assert [v.number for v in typed_numbers("---\nkernel: python3\n---\n# Title 5\n", "t.md")] == ["5"]
     got = typed_numbers("a (chance:\n14.3%) b 2.5", "t.md", pending=["(chance: 14.3%)"])
     assert [(v.number, v.pending) for v in got] == [("14.3", "(chance: 14.3%)"), ("2.5", None)]
 
@@ -238,26 +291,11 @@ def _code_cells(nb: Path) -> set[str]:
 
 
 _PAIRS = list(itertools.combinations(NOTEBOOKS, 2))
-#: The three training notebooks still share their training and plotting code.
-_SHARED_NOW = {"03_cnn3d_lstm.ipynb", "04_li2017_cnn.ipynb", "05_rrn_lstm.ipynb"}
 
 
-def _shared_check(a: Path, b: Path):
+@pytest.mark.parametrize("a,b", _PAIRS, ids=lambda p: p.stem[:2])
+def test_notebooks_do_not_copy_code(a, b):
     shared = _code_cells(a) & _code_cells(b)
     assert len(shared) <= MAX_SHARED_CODE_CELLS, (
         f"{a.name} and {b.name} share {len(shared)} identical code cells (at most {MAX_SHARED_CODE_CELLS}): "
         "move that code into skelutils. First lines: " + "; ".join(s.splitlines()[0][:60] for s in sorted(shared)))
-
-
-@pytest.mark.parametrize("a,b", [p for p in _PAIRS if not {p[0].name, p[1].name} <= _SHARED_NOW],
-                         ids=lambda p: p.stem[:2])
-def test_notebooks_do_not_copy_code(a, b):
-    _shared_check(a, b)
-
-
-@pytest.mark.xfail(strict=True, reason="notebooks 03-05 still repeat their training and plotting cells "
-                                       "(5 of their 6 code cells are identical)")
-def test_training_notebooks_do_not_copy_code():
-    for a, b in _PAIRS:
-        if {a.name, b.name} <= _SHARED_NOW:
-            _shared_check(a, b)
