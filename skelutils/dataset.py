@@ -531,11 +531,20 @@ class Dataset:
                 arrays[f"meta_{k}"] = np.asarray(v, np.int64)
         _save_npz(path, arrays)
         write_json(path.with_suffix(".json"), {
+            "npz_sha256": _file_sha256(path),
             "source": self.source, "fingerprint": self.fingerprint, "prep": self.prep,
             "n_samples": len(self), "x_shape": list(self.x.shape),
             "class_counts": {name: int((self.y == c).sum()) for c, name in enumerate(self.class_names)},
             "empty": list(self.empty), "malformed": [list(m) for m in self.malformed]})
         return path
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def load_dataset(path) -> Dataset:
@@ -544,7 +553,8 @@ def load_dataset(path) -> Dataset:
     Raises:
         FileNotFoundError: the ``.npz`` or its ``.json`` sidecar is missing (the message
             names the path and the notebook that makes it).
-        ValueError: the files are unreadable or inconsistent.
+        ValueError: the files are unreadable or inconsistent, or the sidecar does not describe
+            this ``.npz`` (its recorded sha256 differs).
     """
     path = Path(path)
     if path.suffix != ".npz":
@@ -556,6 +566,16 @@ def load_dataset(path) -> Dataset:
                                     "(it builds and saves the dataset)")
     try:
         info = json.loads(side.read_text())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"dataset sidecar {side} cannot be read ({type(e).__name__}: {e}); "
+                         f"delete it and re-run {DATA_NOTEBOOK}") from e
+    want, have = info.get("npz_sha256"), _file_sha256(path)
+    if want != have:
+        why = ("records no hash of its .npz (written by an older version)" if want is None else
+               f"describes an .npz with sha256 {str(want)[:16]}..., the file has {have[:16]}...")
+        raise ValueError(f"{side} and {path.name} do not belong together: the sidecar {why} (one of the two "
+                         f"was replaced or a write was interrupted); delete both and re-run {DATA_NOTEBOOK}")
+    try:
         with np.load(path, allow_pickle=False) as z:
             meta = {k[len("meta_"):]: z[k].astype(np.int64) for k in z.files if k.startswith("meta_")}
             meta["names"] = [str(s) for s in z["names"]]

@@ -253,3 +253,28 @@ def test_actor_order_share_on_the_simulator(tmp_path):
     assert r["methods"]["ctrgcn_first"]["share"] == 1.0 and r["methods"]["first"]["share"] == 1.0
     with pytest.raises(ValueError, match="seed"):
         actor_order_share(tmp_path, seed=4)
+
+
+def test_dataset_npz_and_sidecar_are_checked_as_a_pair(tmp_path):
+    import json as _json
+    import numpy as _np
+    from skelutils import dataset as _d
+    from skelutils.simulate import simulate_dataset_preset
+    raw = tmp_path / "raw"
+    simulate_dataset_preset(raw, size="smoke", seed=0, workers=1, progress=False)
+    ds = _d.build_dataset(raw, tmp_path / "cache", source="simulated", frames=8, workers=1, progress=False)
+    path = ds.save(tmp_path / "a" / "dataset.npz")
+    assert len(_d.load_dataset(path).y) == len(ds.y)
+    other = ds.save(tmp_path / "b" / "dataset.npz")
+    side = _json.loads(other.with_suffix(".json").read_text())
+    # another data set's npz next to this sidecar
+    with _np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["y"] = arrays["y"][::-1].copy()
+    _np.savez(other, **arrays)
+    with pytest.raises(ValueError, match="do not belong together.*re-run"):
+        _d.load_dataset(other)
+    side.pop("npz_sha256")
+    other.with_suffix(".json").write_text(_json.dumps(side))
+    with pytest.raises(ValueError, match="records no hash"):
+        _d.load_dataset(other)
