@@ -260,7 +260,10 @@ def test_auxiliary_classifier_head(tmp_path):
     import dataclasses
     cfg = dataclasses.replace(TINY, aux_weight=1.0)
     d = Critic(cfg)
-    assert d.label_emb is None and d.stages[0][0].gcn.in_channels in (3, 3 * 4)
+    # The head's critic reads coordinates only (3 channels, one copy per adjacency subset, K = 4);
+    # without the head the label embedding enters as extra input channels.
+    assert d.label_emb is None and d.stages[0][0].gcn.in_channels == 3 * 4
+    assert Critic(TINY).stages[0][0].gcn.in_channels == 3 + TINY.embed_dim
     x = torch.randn(3, 2, 16, 25, 3)
     score, logits = d(x, torch.tensor([0, 1, 2]), return_logits=True)
     assert score.shape == (3,) and logits.shape == (3, 7)
