@@ -87,7 +87,8 @@ def assert_same_weights(a, b, atol=0.0):
         if atol == 0.0:
             assert torch.equal(a[k], b[k]), k
         else:
-            torch.testing.assert_close(a[k], b[k], atol=atol, rtol=1e-4, msg=k)
+            diff = (a[k] - b[k]).abs().max().item()
+            assert torch.allclose(a[k], b[k], atol=atol, rtol=1e-4), f"{k}: largest difference {diff:.3g}"
 
 
 def test_deterministic_for_a_seed(tmp_path):
@@ -376,7 +377,9 @@ def test_ddp_two_processes_agree_with_one(tmp_path):
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-5)
     assert ddp["test_predictions"] == single["test_predictions"]
     assert ddp["confusion_matrix"] == single["confusion_matrix"]
-    assert_same_weights(weights(tmp_path / "ddp" / "last.pt"), weights(tmp_path / "single" / "last.pt"), atol=1e-5)
+    # The all-reduce sums gradients in another order than one process does: after the run the
+    # weights differ by about 1e-5 on some kernels (ATEN_CPU_CAPABILITY=default), never by 1e-4.
+    assert_same_weights(weights(tmp_path / "ddp" / "last.pt"), weights(tmp_path / "single" / "last.pt"), atol=1e-4)
     # the weights moved: agreement is not the trivial one of untrained models
     torch.manual_seed(123)
     init = TinyNet().state_dict()
