@@ -28,7 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import skelutils.ntu as ntu
-from skelutils.config import atomic_write_bytes, write_json
+from skelutils.config import atomic_write_bytes, file_sha256, write_json
 from skelutils.ntu import (ACTION_IDS, ACTION_TO_LABEL, CLASS_NAMES, DEFAULT_CLASS_SET, NUM_JOINTS,
                            SkeletonFormatError, class_set_actions, class_set_labels, class_set_names)
 from skelutils.prepare import (
@@ -315,11 +315,17 @@ def _str_array(items: Sequence[str]) -> np.ndarray:
     return np.array(list(items), dtype=str) if len(items) else np.zeros(0, dtype="<U1")
 
 
-def _save_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> Path:
-    """np.savez written atomically (through ``skelutils.config.atomic_write_bytes``)."""
+def _save_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> str:
+    """np.savez written atomically (through ``skelutils.config.atomic_write_bytes``).
+
+    Returns:
+        The sha256 (hex) of the bytes written.
+    """
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    return atomic_write_bytes(path, buf.getvalue())
+    data = buf.getvalue()
+    atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def cache_key(listing, actions: Iterable[int], actor_method: str) -> str:
@@ -529,22 +535,14 @@ class Dataset:
         for k, v in self.meta.items():
             if k != "names":
                 arrays[f"meta_{k}"] = np.asarray(v, np.int64)
-        _save_npz(path, arrays)
+        npz_sha256 = _save_npz(path, arrays)
         write_json(path.with_suffix(".json"), {
-            "npz_sha256": _file_sha256(path),
+            "npz_sha256": npz_sha256,
             "source": self.source, "fingerprint": self.fingerprint, "prep": self.prep,
             "n_samples": len(self), "x_shape": list(self.x.shape),
             "class_counts": {name: int((self.y == c).sum()) for c, name in enumerate(self.class_names)},
             "empty": list(self.empty), "malformed": [list(m) for m in self.malformed]})
         return path
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_dataset(path) -> Dataset:
@@ -569,7 +567,7 @@ def load_dataset(path) -> Dataset:
     except (OSError, ValueError) as e:
         raise ValueError(f"dataset sidecar {side} cannot be read ({type(e).__name__}: {e}); "
                          f"delete it and re-run {DATA_NOTEBOOK}") from e
-    want, have = info.get("npz_sha256"), _file_sha256(path)
+    want, have = info.get("npz_sha256"), file_sha256(path)
     if want != have:
         why = ("records no hash of its .npz (written by an older version)" if want is None else
                f"describes an .npz with sha256 {str(want)[:16]}..., the file has {have[:16]}...")

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from skelutils.config import atomic_write_bytes, write_json
+from skelutils.config import atomic_write_bytes, file_sha256, write_json
 from skelutils.ntu import CLASS_NAMES
 
 __all__ = ["PROTOCOLS", "PAPER_SPLIT", "make_hybrid", "resample_frames", "arrays_fingerprint",
@@ -202,14 +202,6 @@ def _sidecar(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def save_synthetic(path: str | os.PathLike, x: np.ndarray, y: np.ndarray,
                    meta: dict[str, Any] | None = None) -> Path:
     """Write generated samples as ``.npz`` plus a JSON provenance sidecar, each atomically.
@@ -314,7 +306,7 @@ def load_synthetic(path: str | os.PathLike, *, dataset_fingerprint: str | None =
     if recorded is None:
         raise ValueError(f"{side} records no npz_sha256, so it cannot be tied to {path.name} (it was "
                          f"written by older code); re-run {_MADE_BY} to write the pair again")
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if recorded != actual:
         raise ValueError(f"{side} and {path.name} do not belong together: the sidecar describes an npz "
                          f"with sha256 {recorded[:16]}..., the file has {actual[:16]}... (one of the "
