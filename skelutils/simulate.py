@@ -460,6 +460,17 @@ def _dur(rng, lo, hi, tempo):
     return max(1.0, rng.uniform(lo, hi) * tempo)
 
 
+def _shake_wrists(bodies, t: float, reps: int, lo: float, hi: float, dy: float, rng, tempo: float) -> float:
+    """Both persons' dominant wrists up by ``dy`` metres and back, ``reps`` times (a handshake, a
+    rock-paper-scissors count), each half taking ``_dur(lo, hi)`` frames; returns the end time."""
+    for _ in range(reps):
+        for sign in (1, -1):
+            t += _dur(rng, lo, hi, tempo)
+            for b in bodies:
+                b.wrist[b.dom].to(t, b.wrist[b.dom].value + sign * np.array((0, dy, 0)))
+    return t
+
+
 def _strike_arm(act: _Body, rng, action: int, t: float, tempo: float, vig: float,
                 side: int) -> tuple[float, list[float], str]:
     """Key the striking arm of A050 / A106 / A107 / A110 from frame ``t``; returns the end
@@ -687,13 +698,7 @@ def _choreograph_harmless(action: int, actor: Performer, receiver: Performer,
                 b.wrist[b.dom].to(t + _dur(rng, 8, 14, tempo), jit((-0.2, -0.45, 0.78)))
             t = act.wrist[side].t
             contacts.append(t)
-            for _ in range(int(rng.integers(2, 5))):
-                t += _dur(rng, 3, 5, tempo)
-                for b in bodies:
-                    b.wrist[b.dom].to(t, b.wrist[b.dom].value + (0, 0.09, 0))
-                t += _dur(rng, 3, 5, tempo)
-                for b in bodies:
-                    b.wrist[b.dom].to(t, b.wrist[b.dom].value - (0, 0.09, 0))
+            t = _shake_wrists(bodies, t, int(rng.integers(2, 5)), 3, 5, 0.09, rng, tempo)
             t += _dur(rng, 4, 12, tempo)
         elif action == 112:                                # high-five: up, a quick clap, down
             for b in bodies:
@@ -810,13 +815,7 @@ def _choreograph_harmless(action: int, actor: Performer, receiver: Performer,
             for b in bodies:
                 b.wrist[b.dom].to(t + _dur(rng, 6, 10, tempo), jit((-0.1, -0.35, 0.45)))
             t = act.wrist[side].t
-            for _ in range(3):
-                t += _dur(rng, 4, 6, tempo)
-                for b in bodies:
-                    b.wrist[b.dom].to(t, b.wrist[b.dom].value + (0, 0.2, 0))
-                t += _dur(rng, 4, 6, tempo)
-                for b in bodies:
-                    b.wrist[b.dom].to(t, b.wrist[b.dom].value - (0, 0.2, 0))
+            t = _shake_wrists(bodies, t, 3, 4, 6, 0.2, rng, tempo)
             t += _dur(rng, 2, 4, tempo)
             for b in bodies:
                 b.wrist[b.dom].to(t, jit((-0.1, -0.3, 0.65)))
