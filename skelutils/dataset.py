@@ -696,18 +696,22 @@ def class_counts(ds, split: Mapping[str, np.ndarray] | None = None) -> list[dict
     """Samples per class, optionally per split part: one row (dict) per class, for tables.
 
     Args:
-        ds: a Dataset, a ScanResult or an int array of labels 0..6.
+        ds: a Dataset (of any class set), a ScanResult or an int array of labels 0..6.
         split: optional mapping of part name -> index array (``make_split`` or
             ``named_splits`` output); each part becomes a column.
 
     Returns:
-        Seven rows ``{"label": i, "class": name, "action": "A050", "total": n, <part>: n, ...}``
-        in label order.
+        One row per class of ``ds.class_names`` (the seven harmful classes for a ScanResult or
+        labels), ``{"label": i, "class": name, "action": "A050", "total": n, <part>: n, ...}``
+        in label order; ``action`` is ``"-"`` for a class of several actions.
     """
     y = _labels_of(ds)
+    actions = dict(ntu.CLASSES)
+    names = ds.class_names if isinstance(ds, Dataset) else tuple(actions)
     rows = []
-    for c, (name, action) in enumerate(ntu.CLASSES):
-        row = {"label": c, "class": name, "action": f"A{action:03d}", "total": int((y == c).sum())}
+    for c, name in enumerate(names):
+        action = f"A{actions[name]:03d}" if name in actions else "-"
+        row = {"label": c, "class": name, "action": action, "total": int((y == c).sum())}
         for part, idx in (split or {}).items():
             row[part] = int((y[np.asarray(idx, np.int64)] == c).sum())
         rows.append(row)

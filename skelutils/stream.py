@@ -1342,14 +1342,9 @@ def plot_timeline(truth: Mapping, traces: Mapping[tuple, Mapping], config: Strea
 def class_count_rows(cfg: dict, ds, splits: Sequence[str] = ("xsub", "xview")) -> list[dict]:
     """Samples per class of a data set of any class set, in total and per split part: one row per
     class (``class``, ``total``, ``<split>_<part>``), for ``skelutils.results.markdown_table``."""
-    from . import experiments
-    parts = {s: experiments.split_indices(ds, s, cfg) for s in splits}
-    y = np.asarray(ds.y)
-    rows = []
-    for c, name in enumerate(ds.class_names):
-        row = {"class": name, "total": int((y == c).sum())}
-        for s, p in parts.items():
-            for part in ("train", "val", "test"):
-                row[f"{s}_{part}"] = int((y[p[part]] == c).sum())
-        rows.append(row)
-    return rows
+    from . import dataset, experiments
+    parts = {}
+    for s in splits:
+        idx = experiments.split_indices(ds, s, cfg)
+        parts.update({f"{s}_{part}": idx[part] for part in ("train", "val", "test")})
+    return [{k: r[k] for k in ("class", "total", *parts)} for r in dataset.class_counts(ds, parts)]
