@@ -103,7 +103,6 @@ the test split must never reach the generator.
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 import os
 import time
@@ -115,9 +114,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from skelutils.config import atomic_write_bytes, write_json
+from skelutils.config import write_json
 from skelutils.hybrid import arrays_fingerprint, resample_frames
 from skelutils.ntu import BONES, NUM_JOINTS
+# the training engine's device rule ("auto" is the GPU when one is visible) and atomic checkpoint write
+from skelutils.train import resolve_device, save_checkpoint
 
 __all__ = [
     "GANConfig", "GAN_PRESETS", "KINETIC_GAN_CONFIG", "gan_preset", "epochs_to_iterations",
@@ -1066,12 +1067,6 @@ def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, lab
 # Training
 # ---------------------------------------------------------------------------
 
-def _resolve_device(device: str | torch.device) -> torch.device:
-    """The training engine's rule (:func:`skelutils.train.resolve_device`): ``"auto"`` is the GPU when one is visible."""
-    from skelutils.train import resolve_device
-    return resolve_device(device)
-
-
 def _check_data(x, y, cfg: GANConfig) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x)
     y = np.asarray(y)
@@ -1085,12 +1080,6 @@ def _check_data(x, y, cfg: GANConfig) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(x).all():
         raise ValueError("train_gan: x holds NaN or inf values; clean the data first")
     return resample_frames(x, cfg.t_size), y.astype(np.int64, copy=False)
-
-
-def _save_checkpoint(path: Path, state: dict) -> None:
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def _load_checkpoint(path: Path) -> dict:
@@ -1188,148 +1177,217 @@ def train_gan(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: str | os
                          f"use a batch size between 1 and {n}")
     if iterations is None:
         iterations = epochs_to_iterations(epochs, n, batch_size, cfg.n_critic)
-    iterations = int(iterations)
-    dev = _resolve_device(device)
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = run_dir / CHECKPOINT_NAME
-    fingerprint = arrays_fingerprint(x, y)
-    run_info = {"batch_size": int(batch_size), "seed": int(seed), "data_fingerprint": fingerprint,
-                "n_train": int(n)}
-
-    torch.manual_seed(seed)
-    rng = torch.Generator().manual_seed(int(seed))
-    norm0 = Normaliser.fit_minmax(x) if cfg.arch == "kinetic_gan" else Normaliser.fit(x)
-    gen = Generator(cfg, norm0).to(dev)
-    critic = Critic(cfg).to(dev)
-    opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas)
-    opt_d = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=cfg.betas)
-    aux = cfg.aux_weight > 0
-    logged = ("critic_loss", "generator_loss", "gradient_penalty", "wasserstein") + (
-        ("aux_loss_real", "aux_loss_generated") if aux else ())
-    history: dict[str, list] = {k: [] for k in ("iteration", *logged, "seconds")}
-    start, perm, pos, elapsed = 0, torch.randperm(n, generator=rng), 0, 0.0
-
-    if resume and ckpt_path.is_file():
-        ckpt = _load_checkpoint(ckpt_path)
-        diff = _config_diff(ckpt["config"], cfg)
-        if diff:
-            raise ValueError(f"{ckpt_path} was made with another GANConfig ({'; '.join(diff)}). "
-                             "Use a new run_dir, pass the checkpoint's config, or resume=False to "
-                             "start afresh (overwrites it).")
-        rdiff = [f"{k}: checkpoint {ckpt['run'].get(k)!r} vs requested {v!r}"
-                 for k, v in run_info.items() if ckpt["run"].get(k) != v]
-        if rdiff:
-            raise ValueError(f"{ckpt_path} belongs to another run ({'; '.join(rdiff)}). Resume with "
-                             "the same data, batch size and seed, use a new run_dir, or resume=False.")
-        done = int(ckpt["iteration"])
-        if done > iterations:
-            raise ValueError(f"{ckpt_path} holds a run of {done} generator updates, more than the "
-                             f"{iterations} requested; a run cannot be shortened. Request iterations >= "
-                             f"{done} to use (or extend) it, use a new run_dir, or resume=False to start "
-                             "afresh (overwrites it).")
-        _load_weights(gen, ckpt["generator"], ckpt_path)
-        _load_weights(critic, ckpt["critic"], ckpt_path)
-        opt_g.load_state_dict(ckpt["opt_g"])
-        opt_d.load_state_dict(ckpt["opt_d"])
-        rng.set_state(ckpt["rng"]["torch"])
-        perm, pos = ckpt["rng"]["perm"].clone(), int(ckpt["rng"]["pos"])
-        start, history, elapsed = int(ckpt["iteration"]), ckpt["history"], float(ckpt["seconds"])
-
-    xt = torch.from_numpy(x)
-    yt = torch.from_numpy(y)
-    norm = gen.normaliser
-
-    def next_batch():
-        nonlocal perm, pos
-        if pos + batch_size > n:
-            perm, pos = torch.randperm(n, generator=rng), 0
-        idx = perm[pos:pos + batch_size]
-        pos += batch_size
-        xb = xt[idx].to(dev)
-        return norm.normalise(xb), yt[idx].to(dev)
-
-    def save(it: int):
-        state = {"format": _FORMAT, "config": cfg.to_dict(), "run": run_info, "iteration": it,
-                 "iterations_requested": iterations,
-                 "seconds": elapsed, "generator": gen.state_dict(), "critic": critic.state_dict(),
-                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                 "rng": {"torch": rng.get_state(), "perm": perm, "pos": pos},
-                 "history": history, "torch_version": str(torch.__version__)}
-        _save_checkpoint(ckpt_path, state)
-        write_json(run_dir / "history.json", {"config": cfg.to_dict(), "run": run_info,
-                                              "iteration": it, "history": history})
+    run = _start_gan_run(x, y, cfg, run_dir=Path(run_dir), iterations=int(iterations), batch_size=batch_size,
+                         seed=seed, device=device)
+    if resume and run.ckpt_path.is_file():
+        _resume_gan_run(run)
 
     bar = None
-    if progress and start < iterations:
+    if progress and run.start < run.iterations:
         from tqdm.auto import tqdm
-        bar = tqdm(total=iterations, initial=start, desc="GAN", unit="it")
-    acc = np.zeros(len(logged))
-    acc_n = 0
-    gen.train()
-    critic.train()
+        bar = tqdm(total=run.iterations, initial=run.start, desc="GAN", unit="it")
+    run.gen.train()
+    run.critic.train()
     t_last = time.perf_counter()
-    def score(batch, lab):
-        """Mean critic score and, with a class head, its cross-entropy (else None)."""
-        if not aux:
-            return critic(batch, lab).mean(), None
-        out, logits = critic(batch, lab, return_logits=True)
-        return out.mean(), F.cross_entropy(logits, lab)
-
-    gp = torch.tensor(float("nan"))  # the last computed penalty (gp_every may skip updates)
-    for it in range(start, iterations):
-        for k in range(cfg.n_critic):
-            real, lab = next_batch()
-            z = torch.randn((batch_size, cfg.latent_dim), generator=rng).to(dev)
-            with torch.no_grad():
-                fake = gen(z, lab, rng)
-            d_real, aux_d = score(real, lab)
-            d_fake = critic(fake, lab).mean()
-            if (it * cfg.n_critic + k) % cfg.gp_every == 0:
-                gp = gradient_penalty(critic, real, fake, lab, rng)
-                loss_d = d_fake - d_real + cfg.lambda_gp * cfg.gp_every * gp
-            else:
-                loss_d = d_fake - d_real
-            if aux:
-                loss_d = loss_d + cfg.aux_weight * aux_d
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-        z = torch.randn((batch_size, cfg.latent_dim), generator=rng).to(dev)
-        d_gen, aux_g = score(gen(z, lab, rng), lab)
-        loss_g = -d_gen
-        if aux:
-            loss_g = loss_g + cfg.aux_weight * aux_g
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        vals = [loss_d.item(), loss_g.item(), gp.item(), (d_real - d_fake).item()]
-        acc += (vals + [aux_d.item(), aux_g.item()]) if aux else vals
-        acc_n += 1
+    for it in range(run.start, run.iterations):
+        vals = _gan_iteration(run, it)
         now = time.perf_counter()
-        elapsed += now - t_last
+        run.elapsed += now - t_last
         t_last = now
         done = it + 1
-        if done % log_every == 0 or done == iterations:
-            m = acc / acc_n
-            for key, val in zip(logged, m):
-                history[key].append(float(val))
-            history["iteration"].append(done)
-            history["seconds"].append(round(elapsed, 3))
-            acc[:] = 0
-            acc_n = 0
-            if bar is not None:
-                bar.set_postfix(W=f"{m[3]:.3f}", D=f"{m[0]:.3f}", G=f"{m[1]:.3f}")
-        if done % checkpoint_every == 0 or done == iterations:
-            save(done)
+        mean = run.log(vals, flush=done % log_every == 0 or done == run.iterations, iteration=done)
+        if bar is not None and mean is not None:
+            bar.set_postfix(W=f"{mean[3]:.3f}", D=f"{mean[0]:.3f}", G=f"{mean[1]:.3f}")
+        if done % checkpoint_every == 0 or done == run.iterations:
+            run.save(done)
             t_last = time.perf_counter()
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    if start >= iterations and not ckpt_path.is_file():
-        save(start)
-    return history
+    if run.start >= run.iterations and not run.ckpt_path.is_file():
+        run.save(run.start)
+    return run.history
+
+
+@dataclasses.dataclass
+class _GANRun:
+    """What one call of :func:`train_gan` works with: built by :func:`_start_gan_run`, restored by
+    :func:`_resume_gan_run`, advanced by :func:`_gan_iteration`; ``save`` writes the checkpoint."""
+
+    cfg: GANConfig
+    gen: nn.Module
+    critic: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    rng: torch.Generator     # batches, latents, noise and penalties, in one stream
+    xt: torch.Tensor
+    yt: torch.Tensor
+    dev: torch.device
+    run_dir: Path
+    run_info: dict           # what a checkpoint must match to be resumed (with the config)
+    iterations: int
+    batch_size: int
+    perm: torch.Tensor
+    pos: int = 0
+    start: int = 0
+    elapsed: float = 0.0
+    history: dict = dataclasses.field(default_factory=dict)
+    gp: torch.Tensor = dataclasses.field(default_factory=lambda: torch.tensor(float("nan")))
+    acc: Any = None
+    acc_n: int = 0
+
+    @property
+    def aux(self) -> bool:
+        return self.cfg.aux_weight > 0
+
+    @property
+    def logged(self) -> tuple[str, ...]:
+        return ("critic_loss", "generator_loss", "gradient_penalty", "wasserstein") + (
+            ("aux_loss_real", "aux_loss_generated") if self.aux else ())
+
+    @property
+    def ckpt_path(self) -> Path:
+        return self.run_dir / CHECKPOINT_NAME
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next real batch of the shuffled data (a new permutation when it runs out), normalised."""
+        n = len(self.yt)
+        if self.pos + self.batch_size > n:
+            self.perm, self.pos = torch.randperm(n, generator=self.rng), 0
+        idx = self.perm[self.pos:self.pos + self.batch_size]
+        self.pos += self.batch_size
+        return self.gen.normaliser.normalise(self.xt[idx].to(self.dev)), self.yt[idx].to(self.dev)
+
+    def latents(self) -> torch.Tensor:
+        return torch.randn((self.batch_size, self.cfg.latent_dim), generator=self.rng).to(self.dev)
+
+    def score(self, batch: torch.Tensor, lab: torch.Tensor):
+        """Mean critic score and, with a class head, its cross-entropy (else None)."""
+        if not self.aux:
+            return self.critic(batch, lab).mean(), None
+        out, logits = self.critic(batch, lab, return_logits=True)
+        return out.mean(), F.cross_entropy(logits, lab)
+
+    def log(self, vals: list[float], *, flush: bool, iteration: int) -> np.ndarray | None:
+        """Add one iteration's values; on ``flush`` append their means to the history (returned)."""
+        if self.acc is None:
+            self.acc = np.zeros(len(self.logged))
+        self.acc += vals
+        self.acc_n += 1
+        if not flush:
+            return None
+        mean = self.acc / self.acc_n
+        for key, val in zip(self.logged, mean):
+            self.history[key].append(float(val))
+        self.history["iteration"].append(iteration)
+        self.history["seconds"].append(round(self.elapsed, 3))
+        self.acc[:] = 0
+        self.acc_n = 0
+        return mean
+
+    def save(self, it: int) -> None:
+        """Write ``gan_last.pt`` (weights, optimisers, RNG state and data position) and ``history.json``."""
+        cfg = self.cfg
+        state = {"format": _FORMAT, "config": cfg.to_dict(), "run": self.run_info, "iteration": it,
+                 "iterations_requested": self.iterations,
+                 "seconds": self.elapsed, "generator": self.gen.state_dict(), "critic": self.critic.state_dict(),
+                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                 "rng": {"torch": self.rng.get_state(), "perm": self.perm, "pos": self.pos},
+                 "history": self.history, "torch_version": str(torch.__version__)}
+        save_checkpoint(self.ckpt_path, state)
+        write_json(self.run_dir / "history.json", {"config": cfg.to_dict(), "run": self.run_info,
+                                                   "iteration": it, "history": self.history})
+
+
+def _start_gan_run(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: Path, iterations: int,
+                   batch_size: int, seed: int, device: str) -> _GANRun:
+    """Seeded generator (its normaliser fitted on ``x``), critic, optimisers and the first permutation."""
+    n = x.shape[0]
+    dev = resolve_device(device)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_info = {"batch_size": int(batch_size), "seed": int(seed), "data_fingerprint": arrays_fingerprint(x, y),
+                "n_train": int(n)}
+    torch.manual_seed(seed)
+    rng = torch.Generator().manual_seed(int(seed))
+    norm0 = Normaliser.fit_minmax(x) if cfg.arch == "kinetic_gan" else Normaliser.fit(x)
+    gen = Generator(cfg, norm0).to(dev)
+    critic = Critic(cfg).to(dev)
+    run = _GANRun(cfg=cfg, gen=gen, critic=critic,
+                  opt_g=torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas),
+                  opt_d=torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=cfg.betas),
+                  rng=rng, xt=torch.from_numpy(x), yt=torch.from_numpy(y), dev=dev, run_dir=run_dir,
+                  run_info=run_info, iterations=iterations, batch_size=int(batch_size),
+                  perm=torch.randperm(n, generator=rng))
+    run.history = {k: [] for k in ("iteration", *run.logged, "seconds")}
+    return run
+
+
+def _resume_gan_run(run: _GANRun) -> None:
+    """Continue from ``gan_last.pt``: refused for another config, data, batch size or seed, or a
+    longer run; restores the weights, optimiser moments, RNG state, data position and history."""
+    path = run.ckpt_path
+    ckpt = _load_checkpoint(path)
+    diff = _config_diff(ckpt["config"], run.cfg)
+    if diff:
+        raise ValueError(f"{path} was made with another GANConfig ({'; '.join(diff)}). "
+                         "Use a new run_dir, pass the checkpoint's config, or resume=False to "
+                         "start afresh (overwrites it).")
+    rdiff = [f"{k}: checkpoint {ckpt['run'].get(k)!r} vs requested {v!r}"
+             for k, v in run.run_info.items() if ckpt["run"].get(k) != v]
+    if rdiff:
+        raise ValueError(f"{path} belongs to another run ({'; '.join(rdiff)}). Resume with "
+                         "the same data, batch size and seed, use a new run_dir, or resume=False.")
+    done = int(ckpt["iteration"])
+    if done > run.iterations:
+        raise ValueError(f"{path} holds a run of {done} generator updates, more than the "
+                         f"{run.iterations} requested; a run cannot be shortened. Request iterations >= "
+                         f"{done} to use (or extend) it, use a new run_dir, or resume=False to start "
+                         "afresh (overwrites it).")
+    _load_weights(run.gen, ckpt["generator"], path)
+    _load_weights(run.critic, ckpt["critic"], path)
+    run.opt_g.load_state_dict(ckpt["opt_g"])
+    run.opt_d.load_state_dict(ckpt["opt_d"])
+    run.rng.set_state(ckpt["rng"]["torch"])
+    run.perm, run.pos = ckpt["rng"]["perm"].clone(), int(ckpt["rng"]["pos"])
+    run.start, run.history, run.elapsed = done, ckpt["history"], float(ckpt["seconds"])
+
+
+def _gan_iteration(run: _GANRun, it: int) -> list[float]:
+    """One generator update after ``cfg.n_critic`` critic updates on fresh real batches (WGAN-GP;
+    the penalty every ``cfg.gp_every`` critic updates, scaled by it).
+
+    Returns:
+        this iteration's values of ``run.logged``.
+    """
+    cfg, critic, gen = run.cfg, run.critic, run.gen
+    for k in range(cfg.n_critic):
+        real, lab = run.next_batch()
+        z = run.latents()
+        with torch.no_grad():
+            fake = gen(z, lab, run.rng)
+        d_real, aux_d = run.score(real, lab)
+        d_fake = critic(fake, lab).mean()
+        if (it * cfg.n_critic + k) % cfg.gp_every == 0:
+            run.gp = gradient_penalty(critic, real, fake, lab, run.rng)
+            loss_d = d_fake - d_real + cfg.lambda_gp * cfg.gp_every * run.gp
+        else:
+            loss_d = d_fake - d_real
+        if run.aux:
+            loss_d = loss_d + cfg.aux_weight * aux_d
+        run.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        run.opt_d.step()
+    z = run.latents()
+    d_gen, aux_g = run.score(gen(z, lab, run.rng), lab)
+    loss_g = -d_gen
+    if run.aux:
+        loss_g = loss_g + cfg.aux_weight * aux_g
+    run.opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    run.opt_g.step()
+    vals = [loss_d.item(), loss_g.item(), run.gp.item(), (d_real - d_fake).item()]
+    return vals + [aux_d.item(), aux_g.item()] if run.aux else vals
 
 
 # ---------------------------------------------------------------------------
@@ -1359,7 +1417,7 @@ def load_generator(run_dir: str | os.PathLike, device: str = "cpu") -> Generator
     _load_weights(gen, ckpt["generator"], path)
     gen.meta = {"iteration": int(ckpt["iteration"]), "run": dict(ckpt["run"]),
                 "seconds": float(ckpt["seconds"]), "checkpoint": str(path)}
-    return gen.to(_resolve_device(device)).eval()
+    return gen.to(resolve_device(device)).eval()
 
 
 def _class_seed(seed: int, label: int) -> int:
@@ -1398,7 +1456,7 @@ def sample(generator_or_run_dir: Generator | str | os.PathLike, n_per_class: int
         (``arch="kinetic_gan"``) gives person 1 as exact zeros, the data layer's
         "absent", as in an NTU file with one body.
     """
-    dev = _resolve_device(device)
+    dev = resolve_device(device)
     gen = (generator_or_run_dir if isinstance(generator_or_run_dir, Generator)
            else load_generator(generator_or_run_dir))
     cfg = gen.cfg

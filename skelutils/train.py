@@ -685,21 +685,115 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
             dist.destroy_process_group()
 
 
+@dataclasses.dataclass
+class _Run:
+    """What one call of :func:`fit` works with: built once by :func:`_start_run`, then updated
+    by :func:`_resume_run` and each :func:`_train_epoch` / :func:`_end_epoch`."""
+
+    model: nn.Module         # unwrapped, for evaluation and state dicts
+    net: nn.Module           # the model, or its DDP wrapper, for training steps
+    model_name: str
+    model_params: dict
+    identity: dict           # what a checkpoint must match to be resumed
+    facts: dict              # where this call trains (device, world size, train params)
+    opt: torch.optim.Optimizer
+    sched: Any
+    scaler: Any
+    perm_gen: torch.Generator
+    dev: torch.device
+    dev_name: str
+    amp_dtype: torch.dtype | None
+    dist: _Dist
+    run_dir: Path
+    epochs: int
+    history: list = dataclasses.field(default_factory=list)
+    segments: list = dataclasses.field(default_factory=list)
+    best: dict = dataclasses.field(default_factory=lambda: {"epoch": 0, "val_acc": -math.inf, "val_loss": math.inf})
+    best_weights: dict | None = None   # on the CPU; carried in last.pt
+    start_epoch: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.dist.rank == 0
+
+    @property
+    def last_path(self) -> Path:
+        return self.run_dir / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.run_dir / "best.pt"
+
+    def best_state(self, epoch: int) -> dict[str, Any]:
+        """What best.pt holds: the weights and the run's identity, no optimiser state."""
+        return {"format": CHECKPOINT_FORMAT, **self.identity, "model_params": self.model_params, "epoch": epoch,
+                "model": self.model.state_dict(), "best": self.best, "epochs": int(self.epochs)}
+
+    def checkpoint_state(self, epoch: int) -> dict[str, Any]:
+        """What last.pt holds: best.pt's fields, the optimiser, scheduler, scaler and RNG state,
+        the history, and the best weights (the current ones when this epoch is the best)."""
+        weights = self.model.state_dict()
+        return {**self.best_state(epoch), "optimizer": self.opt.state_dict(),
+                "scheduler": self.sched.state_dict() if self.sched is not None else None,
+                "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+                "best_model": weights if self.best["epoch"] == epoch else self.best_weights,
+                "model": weights, "history": self.history, "segments": self.segments,
+                "rng": _rng_state(self.perm_gen)}
+
+
 def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name, model_params, epochs,
          batch_size, optimizer, lr, momentum, weight_decay_fc, lr_plateau, plateau_patience, plateau_factor,
          amp, seed, device, cudnn_benchmark, eval_batch_size, checkpoint_every, max_steps_per_epoch,
          run_dir: Path, results_path, meta, progress, resume) -> dict[str, Any]:
+    """:func:`fit` after its argument checks, in four steps: start, resume, train, test."""
     from tqdm.auto import tqdm
 
-    rank, world = dist_info.rank, dist_info.world
-    is_main = rank == 0
+    run = _start_run(model, data, dist_info, model_name=model_name, model_params=model_params, epochs=epochs,
+                     batch_size=batch_size, optimizer=optimizer, lr=lr, momentum=momentum,
+                     weight_decay_fc=weight_decay_fc, lr_plateau=lr_plateau, plateau_patience=plateau_patience,
+                     plateau_factor=plateau_factor, amp=amp, seed=seed, device=device,
+                     cudnn_benchmark=cudnn_benchmark, max_steps_per_epoch=max_steps_per_epoch, run_dir=run_dir)
+    if resume and run.last_path.is_file():
+        _resume_run(run)
+    if run.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    _wrap_ddp(run)
+
+    x_tr, y_tr = torch.from_numpy(data.x_train).to(run.dev), torch.from_numpy(data.y_train).to(run.dev)
+    x_va, y_va = torch.from_numpy(data.x_val).to(run.dev), torch.from_numpy(data.y_val).to(run.dev)
+    bar = tqdm(total=epochs, initial=min(run.start_epoch, epochs), desc=run.model_name, unit="epoch",
+               disable=not (progress and run.is_main), dynamic_ncols=True)
+    for epoch in range(run.start_epoch, epochs):
+        t0 = time.perf_counter()
+        lr_now = float(run.opt.param_groups[0]["lr"])
+        train_loss, train_acc = _train_epoch(run, x_tr, y_tr, epoch, seed=seed, batch_size=batch_size,
+                                             max_steps=max_steps_per_epoch, class_names=data.class_names)
+        val_pred, val_loss_sum = _predict(run.model, x_va, y_va, eval_batch_size, run.amp_dtype, run.dist)
+        val_acc = float((val_pred == y_va).double().mean().item())
+        entry = {"epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
+                 "val_loss": val_loss_sum / len(y_va), "val_acc": val_acc, "lr": lr_now}
+        _end_epoch(run, entry, t0, checkpoint_every)
+        bar.update(1)
+        bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}", lr=f"{lr_now:.1e}")
+    bar.close()
+    if run.dist.active:
+        import torch.distributed as dist
+        dist.barrier()
+    return _test_and_report(run, data, t_start, seed=seed, eval_batch_size=eval_batch_size,
+                            results_path=results_path, meta=meta)
+
+
+def _start_run(model, data: TrainData, dist_info: _Dist, *, model_name, model_params, epochs, batch_size,
+               optimizer, lr, momentum, weight_decay_fc, lr_plateau, plateau_patience, plateau_factor, amp,
+               seed, device, cudnn_benchmark, max_steps_per_epoch, run_dir: Path) -> _Run:
+    """Device, seeded model, optimiser, scheduler, scaler, batch-order generator and the run's identity."""
+    world = dist_info.world
     dev = resolve_device(device, dist_info.local_rank)
     if dev.type == "cuda":
         torch.cuda.set_device(dev)
         torch.backends.cudnn.benchmark = bool(cudnn_benchmark)
     amp_dtype = _amp_dtype(amp, dev)
     num_classes = data.num_classes
-    fingerprint = dataset_fingerprint(data)
 
     seed_everything(seed)
     model, model_name, model_params = _build(model, model_name, model_params, num_classes)
@@ -723,190 +817,174 @@ def _fit(model, data: TrainData, dist_info: _Dist, t_start: float, *, model_name
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16) if dev.type == "cuda" else None
     perm_gen = torch.Generator(device=dev)
     perm_gen.manual_seed(int(seed))
-
     dev_name = str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else "")
+    identity = {"model_name": model_name, "num_classes": num_classes, "class_names": list(data.class_names),
+                "model_config": model_config, "dataset_fingerprint": dataset_fingerprint(data),
+                "train_params": train_params}
     # where this call trains: recorded per stretch of epochs, so that a re-test or a resume on
     # another machine reports where the epochs were trained, not where they were re-tested
     facts = {"device": dev_name, "world_size": world, "train_params": train_params}
-    history: list[dict[str, Any]] = []
-    segments: list[dict[str, Any]] = []
-    best = {"epoch": 0, "val_acc": -math.inf, "val_loss": math.inf}
-    best_weights: dict[str, torch.Tensor] | None = None  # on the CPU; carried in last.pt
-    start_epoch = 0
-    last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
-    identity = {"model_name": model_name, "num_classes": num_classes, "class_names": list(data.class_names),
-                "model_config": model_config, "dataset_fingerprint": fingerprint, "train_params": train_params}
-    if resume and last_path.is_file():
-        ck = load_checkpoint(last_path)
-        _check_run_length(last_path, ck, epochs)
-        _check_resumable(last_path, ck, identity)
-        try:
-            model.load_state_dict(ck["model"])
-        except RuntimeError as e:
-            raise ValueError(f"cannot resume from {last_path}: its weights do not fit the model ({e}); delete "
-                             f"the run folder {run_dir} or pass resume=False") from e
-        opt.load_state_dict(ck["optimizer"])
-        if sched is not None and ck.get("scheduler") is not None:
-            sched.load_state_dict(ck["scheduler"])
-        if scaler is not None and ck.get("scaler") is not None:
-            scaler.load_state_dict(ck["scaler"])
-        _set_rng_state(ck["rng"], perm_gen)
-        history, best, start_epoch = list(ck["history"]), dict(ck["best"]), int(ck["epoch"])
-        segments = [dict(seg) for seg in ck["segments"]]
-        best_weights = ck.get("best_model")
-        _check_best(best_path, last_path, ck, repair=is_main)
-    if is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
+    return _Run(model=model, net=model, model_name=model_name, model_params=model_params, identity=identity,
+                facts=facts, opt=opt, sched=sched, scaler=scaler, perm_gen=perm_gen, dev=dev, dev_name=dev_name,
+                amp_dtype=amp_dtype, dist=dist_info, run_dir=run_dir, epochs=int(epochs))
 
-    if dist_info.active:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-        if dev.type == "cuda":
-            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-            net = DDP(model, device_ids=[dev.index], output_device=dev.index)
-        else:
-            net = DDP(model)
+
+def _resume_run(run: _Run) -> None:
+    """Continue from ``last.pt``: refused if it is another run or a longer one; restores the weights,
+    the optimiser, scheduler, scaler and RNG state, the history, and ``best.pt`` if it disagrees."""
+    path = run.last_path
+    ck = load_checkpoint(path)
+    _check_run_length(path, ck, run.epochs)
+    _check_resumable(path, ck, run.identity)
+    try:
+        run.model.load_state_dict(ck["model"])
+    except RuntimeError as e:
+        raise ValueError(f"cannot resume from {path}: its weights do not fit the model ({e}); delete "
+                         f"the run folder {run.run_dir} or pass resume=False") from e
+    run.opt.load_state_dict(ck["optimizer"])
+    if run.sched is not None and ck.get("scheduler") is not None:
+        run.sched.load_state_dict(ck["scheduler"])
+    if run.scaler is not None and ck.get("scaler") is not None:
+        run.scaler.load_state_dict(ck["scaler"])
+    _set_rng_state(ck["rng"], run.perm_gen)
+    run.history, run.best, run.start_epoch = list(ck["history"]), dict(ck["best"]), int(ck["epoch"])
+    run.segments = [dict(seg) for seg in ck["segments"]]
+    run.best_weights = ck.get("best_model")
+    _check_best(run.best_path, path, ck, repair=run.is_main)
+
+
+def _wrap_ddp(run: _Run) -> None:
+    """Under torchrun: train through ``DistributedDataParallel`` (``SyncBatchNorm`` on CUDA)."""
+    if not run.dist.active:
+        return
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    if run.dev.type == "cuda":
+        run.model = nn.SyncBatchNorm.convert_sync_batchnorm(run.model)
+        run.net = DDP(run.model, device_ids=[run.dev.index], output_device=run.dev.index)
     else:
-        net = model
-    module = model  # the unwrapped model, for evaluation and state dicts
+        run.net = DDP(run.model)
 
-    x_tr = torch.from_numpy(data.x_train).to(dev)
-    y_tr = torch.from_numpy(data.y_train).to(dev)
-    x_va = torch.from_numpy(data.x_val).to(dev)
-    y_va = torch.from_numpy(data.y_val).to(dev)
+
+def _train_epoch(run: _Run, x_tr: torch.Tensor, y_tr: torch.Tensor, epoch: int, *, seed: int, batch_size: int,
+                 max_steps: int | None, class_names: Sequence[str]) -> tuple[float, float]:
+    """One pass over a fresh permutation of the training set (this rank's share of each global batch).
+
+    Returns:
+        (mean training loss, training accuracy) over all ranks.
+    """
+    rank, world = run.dist.rank, run.dist.world
+    torch.manual_seed(_torch_seed(seed, epoch, rank))
+    run.net.train()
     n_tr = len(y_tr)
-
-    def best_state(epoch: int) -> dict[str, Any]:
-        """What best.pt holds: the weights and the run's identity, no optimiser state."""
-        return {"format": CHECKPOINT_FORMAT, **identity, "model_params": model_params, "epoch": epoch,
-                "model": module.state_dict(), "best": best, "epochs": int(epochs)}
-
-    def checkpoint_state(epoch: int) -> dict[str, Any]:
-        weights = module.state_dict()
-        return {**best_state(epoch), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict() if sched is not None else None,
-                "scaler": scaler.state_dict() if scaler is not None else None,
-                # the current weights themselves when this epoch is the best (stored once)
-                "best_model": weights if best["epoch"] == epoch else best_weights,
-                "model": weights, "history": history, "segments": segments, "rng": _rng_state(perm_gen)}
-
-    bar = tqdm(total=epochs, initial=min(start_epoch, epochs), desc=model_name, unit="epoch",
-               disable=not (progress and is_main), dynamic_ncols=True)
-    checked_classes = False
-    for epoch in range(start_epoch, epochs):
-        t0 = time.perf_counter()
-        torch.manual_seed(_torch_seed(seed, epoch, rank))
-        net.train()
-        lr_now = float(opt.param_groups[0]["lr"])
-        perm = torch.randperm(n_tr, generator=perm_gen, device=dev)
-        loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
-        correct = torch.zeros((), dtype=torch.long, device=dev)
-        seen = torch.zeros((), dtype=torch.long, device=dev)
-        for step, s in enumerate(range(0, n_tr, batch_size)):
-            if max_steps_per_epoch is not None and step >= max_steps_per_epoch:
-                break
-            gidx = perm[s:s + batch_size]
-            n_global = gidx.numel()
-            if n_global < world:
-                break
-            idx = gidx.tensor_split(world)[rank] if world > 1 else gidx
-            xb, yb = x_tr.index_select(0, idx), y_tr.index_select(0, idx)
-            with _autocast(dev, amp_dtype):
-                logits = net(xb)
-            if not checked_classes:
-                if logits.ndim != 2 or logits.shape[1] != num_classes:
-                    raise ValueError(f"model {model_name!r} returns logits of shape {tuple(logits.shape)}; expected "
-                                     f"(N, {num_classes}) for classes {list(data.class_names)}; build it with "
-                                     f"num_classes={num_classes}")
-                checked_classes = True
-            logits = logits.float()
-            per_sample = F.cross_entropy(logits, yb, reduction="sum")
-            loss = per_sample * (world / n_global)
-            opt.zero_grad(set_to_none=True)
-            if scaler is not None and scaler.is_enabled():
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
-            else:
-                loss.backward()
-                opt.step()
-            loss_sum += per_sample.detach().double()
-            correct += (logits.detach().argmax(1) == yb).sum()
-            seen += yb.numel()
-        _all_reduce(loss_sum, dist_info)
-        _all_reduce(correct, dist_info)
-        _all_reduce(seen, dist_info)
-        n_seen = max(int(seen.item()), 1)
-        val_pred, val_loss_sum = _predict(module, x_va, y_va, eval_batch_size, amp_dtype, dist_info)
-        val_acc = float((val_pred == y_va).double().mean().item())
-        val_loss = val_loss_sum / len(y_va)
-        if sched is not None:
-            sched.step(val_acc)
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        history.append({"epoch": epoch + 1, "train_loss": float(loss_sum.item()) / n_seen,
-                        "train_acc": int(correct.item()) / n_seen, "val_loss": val_loss, "val_acc": val_acc,
-                        "lr": lr_now, "seconds": time.perf_counter() - t0})
-        improved = val_acc > best["val_acc"] or (val_acc == best["val_acc"] and val_loss < best["val_loss"])
-        if improved:
-            best = {"epoch": epoch + 1, "val_acc": val_acc, "val_loss": val_loss}
-            best_weights = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
-        if segments and segments[-1]["last_epoch"] == epoch and all(segments[-1][k] == v for k, v in facts.items()):
-            segments[-1]["last_epoch"] = epoch + 1
+    perm = torch.randperm(n_tr, generator=run.perm_gen, device=run.dev)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=run.dev)
+    correct = torch.zeros((), dtype=torch.long, device=run.dev)
+    seen = torch.zeros((), dtype=torch.long, device=run.dev)
+    for step, s in enumerate(range(0, n_tr, batch_size)):
+        if max_steps is not None and step >= max_steps:
+            break
+        gidx = perm[s:s + batch_size]
+        n_global = gidx.numel()
+        if n_global < world:
+            break
+        idx = gidx.tensor_split(world)[rank] if world > 1 else gidx
+        xb, yb = x_tr.index_select(0, idx), y_tr.index_select(0, idx)
+        with _autocast(run.dev, run.amp_dtype):
+            logits = run.net(xb)
+        if epoch == run.start_epoch and step == 0 and (logits.ndim != 2 or logits.shape[1] != len(class_names)):
+            raise ValueError(f"model {run.model_name!r} returns logits of shape {tuple(logits.shape)}; expected "
+                             f"(N, {len(class_names)}) for classes {list(class_names)}; build it with "
+                             f"num_classes={len(class_names)}")
+        logits = logits.float()
+        per_sample = F.cross_entropy(logits, yb, reduction="sum")
+        loss = per_sample * (world / n_global)
+        run.opt.zero_grad(set_to_none=True)
+        if run.scaler is not None and run.scaler.is_enabled():
+            run.scaler.scale(loss).backward()
+            run.scaler.step(run.opt)
+            run.scaler.update()
         else:
-            segments.append({"first_epoch": epoch + 1, "last_epoch": epoch + 1, **facts})
-        if is_main:
-            # last.pt first: a kill before best.pt is written leaves a last.pt that is itself the
-            # best epoch, from which a resume restores best.pt (_check_best)
-            if (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs:
-                save_checkpoint(last_path, checkpoint_state(epoch + 1))
-            if improved:
-                save_checkpoint(best_path, best_state(epoch + 1))
-        bar.update(1)
-        bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", acc=f"{history[-1]['train_acc']:.3f}",
-                        val_acc=f"{val_acc:.3f}", lr=f"{lr_now:.1e}")
-    bar.close()
-    if dist_info.active:
-        import torch.distributed as dist
-        dist.barrier()
+            loss.backward()
+            run.opt.step()
+        loss_sum += per_sample.detach().double()
+        correct += (logits.detach().argmax(1) == yb).sum()
+        seen += yb.numel()
+    for t in (loss_sum, correct, seen):
+        _all_reduce(t, run.dist)
+    n_seen = max(int(seen.item()), 1)
+    return float(loss_sum.item()) / n_seen, int(correct.item()) / n_seen
 
-    # the best-on-validation weights, evaluated on test once
-    ck_best = load_checkpoint(best_path)
-    if not _best_matches(ck_best, {"best": best, "model_name": model_name, "num_classes": num_classes,
-                                   "dataset_fingerprint": fingerprint}):
-        raise ValueError(f"{best_path} holds epoch {ck_best.get('epoch')} but the run's best epoch is "
-                         f"{best['epoch']}; another process wrote to the run folder {run_dir}: delete it "
+
+def _end_epoch(run: _Run, entry: dict[str, Any], t0: float, checkpoint_every: int) -> None:
+    """Step the scheduler, record the epoch (history, training segments, best) and write
+    ``last.pt`` (every ``checkpoint_every`` epochs and after the last) and ``best.pt`` (when improved)."""
+    epoch, val_acc, val_loss = entry["epoch"], entry["val_acc"], entry["val_loss"]
+    if run.sched is not None:
+        run.sched.step(val_acc)
+    if run.dev.type == "cuda":
+        torch.cuda.synchronize(run.dev)
+    run.history.append({**entry, "seconds": time.perf_counter() - t0})
+    best = run.best
+    improved = val_acc > best["val_acc"] or (val_acc == best["val_acc"] and val_loss < best["val_loss"])
+    if improved:
+        run.best = {"epoch": epoch, "val_acc": val_acc, "val_loss": val_loss}
+        run.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()}
+    seg = run.segments[-1] if run.segments else None
+    if seg and seg["last_epoch"] == epoch - 1 and all(seg[k] == v for k, v in run.facts.items()):
+        seg["last_epoch"] = epoch
+    else:
+        run.segments.append({"first_epoch": epoch, "last_epoch": epoch, **run.facts})
+    if run.is_main:
+        # last.pt first: a kill before best.pt is written leaves a last.pt that is itself the
+        # best epoch, from which a resume restores best.pt (_check_best)
+        if epoch % checkpoint_every == 0 or epoch == run.epochs:
+            save_checkpoint(run.last_path, run.checkpoint_state(epoch))
+        if improved:
+            save_checkpoint(run.best_path, run.best_state(epoch))
+
+
+def _test_and_report(run: _Run, data: TrainData, t_start: float, *, seed: int, eval_batch_size: int,
+                     results_path, meta: dict) -> dict[str, Any]:
+    """Evaluate the best-on-validation weights on test once; build and write the results."""
+    ck_best = load_checkpoint(run.best_path)
+    ident = run.identity
+    if not _best_matches(ck_best, {"best": run.best, "model_name": run.model_name,
+                                   "num_classes": ident["num_classes"],
+                                   "dataset_fingerprint": ident["dataset_fingerprint"]}):
+        raise ValueError(f"{run.best_path} holds epoch {ck_best.get('epoch')} but the run's best epoch is "
+                         f"{run.best['epoch']}; another process wrote to the run folder {run.run_dir}: delete it "
                          "or pass resume=False to train afresh")
-    module.load_state_dict(ck_best["model"])
-    x_te = torch.from_numpy(data.x_test).to(dev)
-    y_te = torch.from_numpy(data.y_test).to(dev)
+    run.model.load_state_dict(ck_best["model"])
+    x_te = torch.from_numpy(data.x_test).to(run.dev)
+    y_te = torch.from_numpy(data.y_test).to(run.dev)
     if len(y_te):
-        test_pred, test_loss_sum = _predict(module, x_te, y_te, eval_batch_size, amp_dtype, dist_info)
+        test_pred, test_loss_sum = _predict(run.model, x_te, y_te, eval_batch_size, run.amp_dtype, run.dist)
     else:
         test_pred, test_loss_sum = y_te.clone(), 0.0
     m = metrics_from_predictions(y_te, test_pred, data.class_names)
 
-    trained = segments[-1]
-    results: dict[str, Any] = {"model": model_name, "split": meta.get("split"), "profile": meta.get("profile"),
+    trained = run.segments[-1]
+    results: dict[str, Any] = {"model": run.model_name, "split": meta.get("split"), "profile": meta.get("profile"),
                                "data_source": meta.get("data_source")}
     results.update({
         "seed": int(seed), "test_accuracy": m["accuracy"],
         "test_loss": test_loss_sum / len(y_te) if len(y_te) else None,
         "per_class_accuracy": m["per_class_accuracy"], "confusion_matrix": m["confusion_matrix"],
         "test_predictions": m["predictions"], "class_names": list(data.class_names),
-        "history": history, "best_epoch": int(best["epoch"]), "best_val_acc": float(best["val_acc"]),
-        "n_train": int(n_tr), "n_val": int(len(y_va)), "n_test": int(len(y_te)), "epochs": int(epochs),
-        "params": model_config, "model_params": model_params, "train_params": trained["train_params"],
-        "device": trained["device"], "world_size": trained["world_size"], "training_segments": segments,
-        "test_device": dev_name, "torch_version": torch.__version__,
+        "history": run.history, "best_epoch": int(run.best["epoch"]), "best_val_acc": float(run.best["val_acc"]),
+        "n_train": int(len(data.y_train)), "n_val": int(len(data.y_val)), "n_test": int(len(y_te)),
+        "epochs": int(run.epochs), "params": ident["model_config"], "model_params": run.model_params,
+        "train_params": trained["train_params"], "device": trained["device"], "world_size": trained["world_size"],
+        "training_segments": run.segments, "test_device": run.dev_name, "torch_version": torch.__version__,
         "wall_seconds": time.perf_counter() - t_start,
-        "train_seconds": float(sum(h.get("seconds", 0.0) for h in history)), "git_commit": git_commit(),
-        "dataset_fingerprint": fingerprint, "run_dir": str(run_dir),
+        "train_seconds": float(sum(h.get("seconds", 0.0) for h in run.history)), "git_commit": git_commit(),
+        "dataset_fingerprint": ident["dataset_fingerprint"], "run_dir": str(run.run_dir),
     })
     clash = sorted(k for k in meta if k in results and k not in ("split", "profile", "data_source"))
     if clash:
         raise ValueError(f"meta keys {clash} clash with fields the engine computes; rename them")
     results.update(meta)
-    if is_main and results_path is not None:
+    if run.is_main and results_path is not None:
         write_json(results_path, results)
     return results
 
