@@ -184,6 +184,7 @@ PROFILE_SCHEMA: dict[str, Field] = {
     "realtime": _F("section"),
     "realtime.epochs": _F("int", lo=1, param="EPOCHS"),
     "realtime.stream_s": _F("number", lo=1, param="STREAM_S"),
+    "realtime.early_clips": _F("int", lo=1, param="EARLY_CLIPS"),
     "realtime.models": _F("list", item="str", choices=_allowed("models", "MODEL_NAMES")),
     "models": _F("map", True, choices=_allowed("models", "MODEL_NAMES")),
     "models.*": _F("section"),

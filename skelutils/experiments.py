@@ -334,7 +334,7 @@ def measure_gan_quality(cfg: dict, ds, gen_x: np.ndarray, gen_y: np.ndarray,
     """
     import torch
 
-    from . import quality
+    from . import gan, quality
     from .splits import is_train
     from .train import load_checkpoint_model
     model_name = (cfg.get("gan") or {}).get("feature_model", "cnn3d_lstm")
@@ -377,6 +377,9 @@ def measure_gan_quality(cfg: dict, ds, gen_x: np.ndarray, gen_y: np.ndarray,
         "gan_train_seconds": (float(gan_info["history"]["seconds"][-1])
                               if gan_info and gan_info["history"].get("seconds") else None),
         "gan_n_train": int(gidx.size), "gan_train_splits": splits_used,
+        # contact measures need two persons: a one-person generator's have no generated sample
+        "gan_persons": (gan.generated_persons(gan.GANConfig.from_dict(gan_info["config"]))
+                        if gan_info and "config" in gan_info else None),
         "synthetic_file": str(synthetic_path(cfg).name), "git_commit": config.git_commit()}
     config.write_json(config.artifacts_dir(cfg, "gan") / "quality.json", rep)
     return rep

@@ -121,7 +121,7 @@ from skelutils.ntu import BONES, NUM_JOINTS
 from skelutils.train import resolve_device, save_checkpoint
 
 __all__ = [
-    "GANConfig", "GAN_PRESETS", "KINETIC_GAN_CONFIG", "gan_preset", "epochs_to_iterations",
+    "GANConfig", "GAN_PRESETS", "KINETIC_GAN_CONFIG", "gan_preset", "epochs_to_iterations", "generated_persons",
     "Normaliser", "Generator", "Critic", "person_pyramid_graphs", "kinetic_gan_graphs",
     "gradient_penalty", "train_gan", "load_generator", "sample", "CHECKPOINT_NAME",
 ]
@@ -452,6 +452,11 @@ class GANConfig:
         truncation_psi: truncation in ``w`` when sampling, ``w_avg + psi (w - w_avg)``
             (:func:`sample`; training never truncates). 1 (default) turns it off; Kinetic-GAN's
             ``generate.py`` uses 0.95.
+        stage_style: ``arch="companion"`` only: ``w`` (which carries the class) also scales and
+            shifts the channels at the start of every generator stage, ``x (1 + a(w)) + b(w)``
+            with ``a, b`` linear in ``w`` and zero at initialisation (StyleGAN's modulation
+            without the normalisation). Off (default), ``w`` enters once, through the learned
+            constant of the coarsest stage (a few frames of a few nodes).
     """
 
     t_size: int = 64
@@ -476,6 +481,7 @@ class GANConfig:
     betas: tuple[float, float] = (0.5, 0.999)
     arch: str = "companion"
     truncation_psi: float = 1.0
+    stage_style: bool = False
 
     def __post_init__(self):
         for name in ("g_channels", "d_channels", "betas"):
@@ -500,6 +506,8 @@ class GANConfig:
                                ("aux_weight", 0), ("critic_projection", False)):
                 if getattr(self, name) != want:
                     bad.append(f"{name}={getattr(self, name)!r} (arch='kinetic_gan' needs {want!r})")
+        if kinetic and self.stage_style:
+            bad.append("stage_style=True (arch='kinetic_gan' has no such modulation)")
         if not 0 < self.truncation_psi <= 1:
             bad.append(f"truncation_psi={self.truncation_psi} (expected 0 < psi <= 1; 1 = none)")
         if self.temporal_kernel % 2 != 1:
@@ -572,6 +580,12 @@ GAN_PRESETS: dict[str, dict[str, Any]] = {
                     "batch_size": 32},
     "full_two_person": {"config": GANConfig(), "iterations": 40000, "batch_size": 32},
 }
+
+
+def generated_persons(cfg: GANConfig) -> int:
+    """Persons a generator of ``cfg`` draws: 1 for ``arch="kinetic_gan"`` (person 1 is absent in
+    its samples), 2 for the companion's two-person design."""
+    return 1 if cfg.arch == "kinetic_gan" else 2
 
 
 def epochs_to_iterations(epochs: float, n_train: int, batch_size: int, n_critic: int) -> int:
@@ -892,6 +906,13 @@ class Generator(nn.Module):
         self.node_bias = nn.ParameterList([
             nn.Parameter(torch.zeros(1, cfg.g_channels[max(s - 1, 0)], 1, adjacency[cfg.levels - 1 - s].shape[-1]))
             for s in range(cfg.levels)])
+        # with stage_style, w scales and shifts each stage's input channels (zero at init: identity)
+        self.style = nn.ModuleList([nn.Linear(cfg.latent_dim, 2 * cfg.g_channels[max(s - 1, 0)])
+                                    for s in range(cfg.levels)]) if cfg.stage_style else None
+        if self.style is not None:
+            for lin in self.style:
+                nn.init.zeros_(lin.weight)
+                nn.init.zeros_(lin.bias)
         c_in = cfg.g_channels[0]
         for s in range(cfg.levels):
             lvl = cfg.levels - 1 - s
@@ -975,6 +996,9 @@ class Generator(nn.Module):
             if s > 0:
                 x = _pool_nodes(x, getattr(self, f"up_{s - 1}"))
             x = x + self.node_bias[s]
+            if self.style is not None:
+                scale, shift = self.style[s](w)[:, :, None, None].chunk(2, dim=1)
+                x = x * (1 + scale) + shift
             x = F.interpolate(x, size=(x.shape[2] * 2, x.shape[3]), mode="bilinear",
                               align_corners=False)
             for block in blocks:

@@ -11,7 +11,7 @@ What it does, and the choices it makes where the paper is silent:
   seeded ``torch.Generator`` and slices batches from it (no ``DataLoader``, no
   host-to-device copy per step). The last, smaller batch of an epoch is kept.
 * **Loss and optimisers.** Cross-entropy (mean over the batch). ``adam`` (ours, Li 2017;
-  SPEC 3) or ``sgd`` with momentum (RRN, Zheng 2019). With ``sgd`` the learning rate is
+  paper Sec. 5.3, Experiment 1) or ``sgd`` with momentum (RRN, Zheng 2019). With ``sgd`` the learning rate is
   divided by 10 when validation accuracy plateaus
   (``ReduceLROnPlateau(mode="max", factor=plateau_factor, patience=plateau_patience)``);
   ``lr_plateau`` switches that on or off for either optimiser.
@@ -288,7 +288,7 @@ def make_optimizer(model: nn.Module, optimizer: str = "adam", lr: float = 1e-3, 
     Args:
         model: the model (unwrapped, not the DDP wrapper).
         optimizer: ``"adam"`` (default) or ``"sgd"`` (with ``momentum``).
-        lr: learning rate (default 1e-3, SPEC 3).
+        lr: learning rate (default 1e-3, paper Sec. 5.3).
         momentum: SGD momentum (default 0.9; ignored by Adam).
         weight_decay_fc: ``weight_decay`` of group 0, :func:`l2_parameters` (default 1e-4).
 
@@ -607,7 +607,7 @@ def fit(model: nn.Module | str, data: TrainData | Mapping[str, Any], *, model_na
             :func:`load_checkpoint_model` can rebuild the model); default ``model.config``.
         epochs: the run length, in epochs. A resumed run continues up to this number; a
             checkpoint of a longer run is refused (the message says how to start afresh).
-        batch_size: global batch size over all ranks (default 16, SPEC 3).
+        batch_size: global batch size over all ranks (default 16, paper Sec. 5.3).
         optimizer: ``"adam"`` (default; ours and Li 2017) or ``"sgd"`` (RRN).
         lr: initial learning rate (default 1e-3).
         momentum: SGD momentum (default 0.9).

@@ -1,5 +1,6 @@
 """The metrics notebook 01 writes hold what they should (run after the notebooks, see `make test`)."""
 import numpy as np
+import pytest
 
 from skelutils import config
 from skelutils.ntu import CLASS_NAMES
@@ -30,6 +31,7 @@ def test_metrics_are_of_the_profile_and_its_data(metrics, profile, cfg):
         assert metrics["n_empty"] <= 0.02 * len(files), "more than 2% of the simulated files hold no skeleton"
 
 
+@pytest.mark.learning
 def test_baseline_is_above_chance_and_below_trivial(metrics, expect):
     base = metrics["baseline_nearest_centroid"]
     for split, (low, high) in expect["baseline"].items():

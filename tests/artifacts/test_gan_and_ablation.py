@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from skelutils import config, experiments, hybrid
+from skelutils import config, experiments, gan, hybrid
 from skelutils.ntu import CLASS_NAMES
 
 CHANCE = 1 / len(CLASS_NAMES)
@@ -31,6 +31,7 @@ def test_generated_samples_are_flagged_counted_and_traceable(cfg, artifact, metr
     assert 0 < meta["n_gan_train"] < min(metrics["split_sizes"][s]["train"] for s in ("xsub", "xview"))
 
 
+@pytest.mark.learning
 def test_generated_samples_are_recognised_above_chance(quality, expect, request):
     if expect.get("gan_known_at_chance"):
         request.node.add_marker(pytest.mark.xfail(reason=expect["gan_known_at_chance"], strict=True))
@@ -45,7 +46,7 @@ def test_generated_samples_are_recognised_above_chance(quality, expect, request)
         f"below chance {CHANCE:.3f} + {expect['gan_over_chance']} = {want:.3f}: the generator ignores its class")
 
 
-def test_quality_report_has_every_measure_with_its_baseline(quality, profile):
+def test_quality_report_has_every_measure_with_its_baseline(quality, profile, cfg):
     q = quality
     for m in ("fid", "mmd"):
         assert q[m]["n"] >= 2
@@ -53,8 +54,12 @@ def test_quality_report_has_every_measure_with_its_baseline(quality, profile):
     # two halves of real data are never identical, so their distance is positive
     assert q["fid"]["real_vs_real"] > 0 and q["fid"]["ratio"] == pytest.approx(
         q["fid"]["real_vs_generated"] / q["fid"]["real_vs_real"])
-    for k in ("bone_length_cv", "contact_min_m", "contact_mean_m"):
-        assert q[k]["real"]["n"] > 0 and q[k]["generated"]["n"] > 0
+    assert q["bone_length_cv"]["real"]["n"] > 0 and q["bone_length_cv"]["generated"]["n"] > 0
+    # a one-person generator (Kinetic-GAN as published) makes no contact between two persons
+    persons = q["provenance"]["gan_persons"]
+    assert persons == gan.generated_persons(experiments.profile_gan_config(cfg)[0])
+    for k in ("contact_min_m", "contact_mean_m"):
+        assert q[k]["real"]["n"] > 0 and (q[k]["generated"]["n"] > 0) == (persons == 2), (k, persons)
     assert set(q["diversity"]["generated"]["per_class"]) == set(CLASS_NAMES)
     prov = q["provenance"]
     assert prov["profile"] == profile and prov["real_reference"] == "xsub test set"
@@ -90,6 +95,7 @@ def test_ablation_covers_the_plan_and_matches_its_results_files(cfg, ablation):
             assert n_syn["val"] == n_syn["test"] == 0
 
 
+@pytest.mark.learning
 def test_ablation_runs_learn(ablation, expect):
     """Every run of notebook 07 beats chance on its own test set by the profile's margin (it trains
     fewer epochs than notebooks 03-05, so the nearest-centroid margin is not asked of it)."""

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from skelutils import stream
+from skelutils import config, stream
 from skelutils.ntu import CLASS_NAMES, HARMLESS_CLASS_NAME
 
 MADE_BY = "notebooks/09_realtime.ipynb"
@@ -88,6 +88,7 @@ def test_seven_way_models_flag_every_harmless_clip(rt):
             assert r["harmful_detected"] >= 0.999
 
 
+@pytest.mark.learning
 def test_eight_way_models_flag_fewer_harmless_clips(rt):
     for m in rt["models"]:
         for s in rt["splits"]:
@@ -96,6 +97,7 @@ def test_eight_way_models_flag_fewer_harmless_clips(rt):
             assert r8["harmless_flagged"] <= r7["harmless_flagged"] - MARGINS["harmless_flagged_drop"], (m, s)
 
 
+@pytest.mark.learning
 def test_eight_way_models_keep_the_harmful_recall(rt):
     for m in rt["models"]:
         for s in rt["splits"]:
@@ -119,8 +121,13 @@ def test_early_detection_curves(rt):
     for r in rows:
         assert len(r["shares"]) == len(r["accuracy"]) and r["shares"][-1] == pytest.approx(1.0)
         assert all(0.0 <= a <= 1.0 for a in r["accuracy"]) and r["n"] > 0
+
+
+@pytest.mark.learning
+def test_early_detection_beats_chance_on_whole_clips(rt):
+    chance = 1 / (len(CLASS_NAMES) + 1)
+    for r in rt["early"]["rows"]:
         if r["class_set"] == EIGHT:
-            chance = 1 / (len(CLASS_NAMES) + 1)
             assert r["accuracy"][-1] >= chance + MARGINS["early_over_chance"], (r["model"], r["accuracy"])
 
 
@@ -140,11 +147,19 @@ def test_stream_counts_are_consistent(rt):
 
 def test_seven_way_models_alert_on_harmless_actions_in_the_stream(rt):
     """A seven-way model's harmful score is 1 whenever somebody is in view: its alert is on over
-    (nearly) every harmless action; the eight-way model of the same architecture is on less."""
+    (nearly) every harmless action, trained or not."""
+    by = {(r["model"], r["class_set"]): r for r in rt["stream"]["rows"]}
+    for m in rt["models"]:
+        r7 = by[(m, "harmful7")]
+        assert r7["harmless_flagged_share"] >= 0.8 and r7["harmless_covered_share"] >= 0.8, m
+
+
+@pytest.mark.learning
+def test_eight_way_models_alert_less_in_the_stream(rt):
+    """The eight-way model of the same architecture is on less of the time."""
     by = {(r["model"], r["class_set"]): r for r in rt["stream"]["rows"]}
     for m in rt["models"]:
         r7, r8 = by[(m, "harmful7")], by[(m, EIGHT)]
-        assert r7["harmless_flagged_share"] >= 0.8 and r7["harmless_covered_share"] >= 0.8, m
         assert r8["alert_time_share"] <= r7["alert_time_share"] - MARGINS["alert_time_drop"], \
             (m, r7["alert_time_share"], r8["alert_time_share"])
 
@@ -160,5 +175,8 @@ def test_latency_was_measured_at_both_sizes(rt):
         assert r["streams"] == stream.streams_per_machine(r["mean_ms"], r["stride"], r["cores"], r["threads"])
     paper = {r["model"]: r for r in lat["rows"] if r["size"] == "paper"}
     small = {r["model"]: r for r in lat["rows"] if r["size"] != "paper"}
+    full = config.load_profile("full")["models"]
     for m in small:
-        assert paper[m]["params"] > small[m]["params"], m
+        # the profile's own size is the paper's in full and full-dry, smaller elsewhere
+        paper_sized = config.load_profile(rt["profile"])["models"][m]["params"] == full[m]["params"]
+        assert (paper[m]["params"] == small[m]["params"]) if paper_sized else (paper[m]["params"] > small[m]["params"]), m

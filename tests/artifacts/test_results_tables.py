@@ -40,6 +40,7 @@ def _key(row):
     return tuple(round(float(row[k]), 6) if k == "gan_fraction" else row[k] for k in KEYS)
 
 
+@pytest.mark.learning
 def test_recognisers_beat_the_nearest_centroid(runs, metrics, expect):
     """Every run of notebooks 03-05, each seed alone, beats the nearest-centroid baseline of its
     split on real test samples by the profile's margin: a model at chance or at the baseline fails."""

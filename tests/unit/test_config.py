@@ -25,6 +25,7 @@ DRY_RUN_AMOUNTS = {
     ("name",), ("extends",), ("data", "simulator_size"), ("data", "workers"), ("train", "epochs"),
     ("train", "max_steps_per_epoch"), ("gan", "iterations"), ("gan", "n_per_class"), ("ablation", "epochs"),
     ("realtime", "epochs"), ("realtime", "stream_s"),
+    ("realtime", "early_clips"),
 }
 
 
