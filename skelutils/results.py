@@ -621,11 +621,14 @@ def _dataset_claims(profile, ds_paper: Mapping, runs: Sequence[Mapping]) -> list
 # ----------------------------------------------------------------------------- display and artifacts
 
 def fmt(v: Any, digits: int = 1) -> str:
-    """A cell value as text: floats with ``digits`` decimals, lists joined, ``None`` as ``-``."""
+    """A cell value as text: floats with ``digits`` decimals, integers with thousands separators
+    (805,399), lists joined, ``None`` as ``-``."""
     if v is None:
         return "-"
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
     if isinstance(v, float):
         return "-" if math.isnan(v) else f"{v:.{digits}f}"
     if isinstance(v, (list, tuple)):
@@ -723,3 +726,47 @@ def read_table(profile: str | dict, name: str) -> dict:
     """A table written by :func:`write_tables` (``FileNotFoundError`` naming notebook 06 when missing)."""
     return config.read_json(tables_folder(profile) / f"{name}.json", what=f"table {name!r}",
                             made_by="notebooks/06_results.ipynb")
+
+
+# ----------------------------------------------------------------------------- paper scale
+
+#: What ``benchmarks/bench_paper_scale.py`` measured and projected, committed with the book.
+PAPER_SCALE_FILE = config.repo_root() / "book" / "data" / "paper_scale.json"
+
+
+def paper_scale(path: str | Path | None = None) -> dict:
+    """``book/data/paper_scale.json`` (or ``path``), with a clear error when it is missing."""
+    p = Path(path) if path is not None else PAPER_SCALE_FILE
+    if not p.is_file():
+        raise FileNotFoundError(f"{p} is missing: run `.venv/bin/python benchmarks/bench_paper_scale.py` to "
+                                "measure the per-step costs at the paper's sizes and write it")
+    return json.loads(p.read_text())
+
+
+def paper_scale_steps(scale: Mapping) -> list[dict]:
+    """One row per measured item (the three recognisers' training steps, the GAN's critic and
+    generator updates): parameters, GFLOP counted per step, CPU seconds and peak memory."""
+    rows = []
+    for name, m in scale["measured"].items():
+        if name == "gan":
+            for part, flops, sec in (("critic update", m["critic_update_flops"], m["critic_update_seconds_cpu"]),
+                                     ("generator update", m["generator_update_flops"],
+                                      m["generator_update_seconds_cpu"])):
+                rows.append({"item": f"GAN ({m['preset']}), {part}", "batch": m["batch_size"], "T": m["frames"],
+                             "parameters": m["generator_params"] if part.startswith("generator")
+                             else m["critic_params"], "gflop": flops / 1e9, "cpu_s": sec,
+                             "peak_mb": m["peak_memory_mb_cpu"]})
+        else:
+            rows.append({"item": f"{name} training step", "batch": m["batch_size"], "T": m["frames"],
+                         "parameters": m["params"], "gflop": m["train_step_flops"] / 1e9,
+                         "cpu_s": m["step_seconds_cpu"], "peak_mb": m["peak_memory_mb_cpu"]})
+    return rows
+
+
+def paper_scale_projection(scale: Mapping) -> list[dict]:
+    """One row per GPU class of the projection: assumed utilisation, hours of the whole
+    ``full`` profile on one GPU (and of its arithmetic alone) and on eight, and whether it fits."""
+    return [{"gpu": gpu, "assumed utilisation": g["assumed_utilisation"], "effective_tflops": g["effective_tflops"],
+             "hours_1_gpu": g["hours_1_gpu"], "hours_compute_only": g["hours_1_gpu_compute_only"],
+             "hours_8_gpus": g["hours_8_gpus"], "fits": "yes" if g["fits_in_memory"] else "no"}
+            for gpu, g in scale["projection"]["gpus"].items()]

@@ -272,6 +272,7 @@ def test_markdown_table_and_banner():
     assert "```{warning}" in results.table_markdown(rows, ["a"], "T")
     assert "{warning}" not in results.table_markdown([{"a": 1.0, "data_source": "ntu"}], ["a"], "T")
     assert "no results" in results.table_markdown([], ["a"], "T")
+    assert results.fmt(805399) == "805,399" and results.fmt(np.int64(1680)) == "1,680" and results.fmt(7) == "7"
 
 
 def test_write_tables_roundtrip(art):
