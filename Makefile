@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: all setup notebooks book test dry-run clean
+.PHONY: all setup notebooks book test dry-run reference clean
 
 all: notebooks book
 
@@ -79,6 +79,20 @@ dry-run: setup
 	  fi; \
 	done
 	$(PY) -m pytest -q tests/artifacts --profile full-dry $(DRY_DESELECT)
+
+# Reference results that CI cannot afford (skelutils/reference.py): notebooks 01, 02 and 07 in
+# REFERENCE_PROFILE (about an hour on 2 CPU cores for cpu30), executed into _build/reference/,
+# then their small JSON files and provenance copied to book/reference/<profile>/ (committed).
+REFERENCE_PROFILE ?= cpu30
+REFERENCE_NOTEBOOKS := notebooks/01_data.ipynb notebooks/02_gan.ipynb notebooks/07_ablation.ipynb
+reference: setup
+	mkdir -p _build/reference
+	start=$$(date +%s); \
+	for nb in $(REFERENCE_NOTEBOOKS); do \
+	  TQDM_DISABLE=1 $(PY) -m papermill --cwd notebooks --log-level WARNING -p PROFILE $(REFERENCE_PROFILE) \
+	    $$nb _build/reference/$$(basename $$nb) || exit 1; \
+	done; \
+	$(PY) -m skelutils.reference $(REFERENCE_PROFILE) --seconds $$(( $$(date +%s) - start ))
 
 clean:
 	rm -rf _build book/executed

@@ -173,6 +173,7 @@ PROFILE_SCHEMA: dict[str, Field] = {
     "ablation.protocols": _F("list", item="str", choices=_allowed("hybrid", "PROTOCOLS")),
     "ablation.fractions": _F("list", item="number", lo=0, hi=1),
     "ablation.epochs": _F("int", lo=1),
+    "ablation.seeds": _F("list", item="int", lo=0, nonempty=True),
     "stream": _F("section"),
     "stream.window": _F("int", lo=1),
     "stream.stride": _F("int", lo=1),

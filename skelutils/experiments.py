@@ -387,42 +387,91 @@ def measure_gan_quality(cfg: dict, ds, gen_x: np.ndarray, gen_y: np.ndarray,
 
 # ----------------------------------------------------------------------------- ablation (notebook 07)
 
+def ablation_seeds(cfg: dict) -> list[int]:
+    """The ablation's training seeds: ``ablation.seeds``, default the profile's first seed."""
+    seeds = (cfg.get("ablation") or {}).get("seeds") or profile_seeds(cfg)[:1]
+    return [int(s) for s in seeds]
+
+
 def ablation_plan(cfg: dict) -> list[dict[str, Any]]:
-    """The runs of the profile's ``ablation`` section: for each model and split, real-only
-    training (fraction 0) and every protocol at every positive fraction."""
+    """The runs of the profile's ``ablation`` section: for each model, split and seed
+    (:func:`ablation_seeds`), real-only training (fraction 0) and every protocol at every
+    positive fraction."""
     a = cfg.get("ablation") or {}
     fractions = sorted({float(f) for f in a.get("fractions", [0.0, 1.0])})
     plan = []
     for model in a.get("models", list(cfg["models"])):
         for split in a.get("splits", ["xsub", "xview"]):
-            plan.append({"model": model, "split": split, "protocol": "real-only", "fraction": 0.0})
-            for protocol in a.get("protocols", ["paper", "clean"]):
-                for f in fractions:
-                    if f > 0:
-                        _check_training_data(protocol, f)
-                        plan.append({"model": model, "split": split, "protocol": protocol, "fraction": f})
+            for seed in ablation_seeds(cfg):
+                plan.append({"model": model, "split": split, "protocol": "real-only", "fraction": 0.0, "seed": seed})
+                for protocol in a.get("protocols", ["paper", "clean"]):
+                    for f in fractions:
+                        if f > 0:
+                            _check_training_data(protocol, f)
+                            plan.append({"model": model, "split": split, "protocol": protocol, "fraction": f,
+                                         "seed": seed})
     return plan
 
 
 def run_ablation(cfg: dict, ds, *, progress: bool = False) -> list[dict[str, Any]]:
-    """Train every run of :func:`ablation_plan` (``ablation.epochs`` epochs, the profile's first
-    seed) into ``artifacts/<profile>/ablation/``; finished runs are only re-tested.
+    """Train every run of :func:`ablation_plan` (``ablation.epochs`` epochs) into
+    ``artifacts/<profile>/ablation/``; finished runs are only re-tested.
 
-    Returns one row per run: model, split, protocol, fraction, ``test_accuracy`` (on the
+    Returns one row per run: model, split, protocol, fraction, seed, ``test_accuracy`` (on the
     run's test set, which under the paper protocol holds generated samples),
-    ``test_accuracy_real`` (real test samples only), the counts and the results file.
+    ``test_accuracy_real`` (real test samples only), the counts and the results file. The
+    summary file also holds :func:`ablation_cells` (mean and spread over seeds).
     """
     epochs = int((cfg.get("ablation") or {}).get("epochs", cfg["train"]["epochs"]))
     rows = []
     for p in ablation_plan(cfg):
         r = train_recogniser(cfg, p["model"], p["split"], ds, protocol=p["protocol"], fraction=p["fraction"],
-                             epochs=epochs, results_dir="ablation", progress=progress)
-        name = run_name(p["model"], p["split"], protocol=p["protocol"], fraction=p["fraction"])
+                             seed=p["seed"], epochs=epochs, results_dir="ablation", progress=progress)
+        name = run_name(p["model"], p["split"], protocol=p["protocol"], fraction=p["fraction"], seed=p["seed"],
+                        cfg=cfg)
         rows.append({**p, "test_accuracy": r["test_accuracy"], "test_accuracy_real": r["test_accuracy_real"],
                      "n_train": r["n_train"], "n_test": r["n_test"], "n_test_synthetic": r["n_test_synthetic"],
                      "best_epoch": r["best_epoch"], "epochs": r["epochs"], "seed": r["seed"],
                      "train_seconds": r["train_seconds"],
                      "file": f"artifacts/{cfg['name']}/ablation/{name}.json"})
     config.write_json(config.artifacts_dir(cfg, "ablation") / "summary.json",
-                      {"profile": cfg["name"], "data_source": ds.source, "epochs": epochs, "runs": rows})
+                      {"profile": cfg["name"], "data_source": ds.source, "epochs": epochs,
+                       "seeds": ablation_seeds(cfg), "runs": rows, "cells": ablation_cells(rows),
+                       "gains": ablation_gains(rows), "git_commit": config.git_commit()})
     return rows
+
+
+def ablation_cells(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ablation's runs grouped over seeds: per model, split, protocol and fraction the mean
+    and sample standard deviation (``None`` with one seed) of both accuracies, and the seeds."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["model"], r["split"], r["protocol"], float(r["fraction"])), []).append(r)
+    out = []
+    for (model, split, protocol, fraction), rs in groups.items():
+        cell = {"model": model, "split": split, "protocol": protocol, "fraction": fraction,
+                "seeds": [int(r["seed"]) for r in rs], "n": len(rs)}
+        for key in ("test_accuracy", "test_accuracy_real"):
+            v = np.array([r[key] for r in rs], float)
+            cell[f"{key}_mean"] = float(v.mean())
+            cell[f"{key}_std"] = float(v.std(ddof=1)) if len(v) > 1 else None
+        out.append(cell)
+    return out
+
+
+def ablation_gains(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Accuracy points each hybrid protocol adds over real-only training of the same model, split
+    and seed, averaged over every run of that protocol: ``{protocol: {"real": .., "own": ..}}``
+    (``real``: on the real test samples; ``own``: on the run's own test set), NaN without runs."""
+    base = {(r["model"], r["split"], r["seed"]): r for r in rows if r["protocol"] == "real-only"}
+    out: dict[str, Any] = {}
+    for protocol in sorted({r["protocol"] for r in rows} - {"real-only"}):
+        d_real, d_own = [], []
+        for r in rows:
+            b = base.get((r["model"], r["split"], r["seed"]))
+            if r["protocol"] == protocol and b is not None:
+                d_real.append(100 * (r["test_accuracy_real"] - b["test_accuracy_real"]))
+                d_own.append(100 * (r["test_accuracy"] - b["test_accuracy"]))
+        out[protocol] = {"real": float(np.mean(d_real)) if d_real else float("nan"),
+                         "own": float(np.mean(d_own)) if d_own else float("nan"), "n": len(d_real)}
+    return out

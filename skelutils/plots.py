@@ -308,3 +308,40 @@ def plot_training_curves(runs: Sequence[dict], split: str, models: Sequence[str]
         fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
+
+
+def plot_ablation(cells: Sequence[dict], title: str = ""):
+    """Notebook 07's figure: test accuracy against the generated share, one panel per split and
+    model, one line per protocol and measure (own test set, real test samples only), the mean over
+    seeds with error bars of one standard deviation. ``cells`` as
+    :func:`skelutils.experiments.ablation_cells` returns them; fraction 0 (real-only training)
+    starts the line of both protocols."""
+    models_ = list(dict.fromkeys(c["model"] for c in cells))
+    splits_ = list(dict.fromkeys(c["split"] for c in cells))
+    protocols = [p for p in dict.fromkeys(c["protocol"] for c in cells) if p != "real-only"]
+    fig, axes = plt.subplots(len(splits_), len(models_), figsize=(3.8 * len(models_), 3.2 * len(splits_)),
+                             squeeze=False, sharey=True)
+    styles = {"own": "-", "real": "--"}
+    colours = dict(zip(protocols, ("#c0392b", "#1f5fa8", "#2e8b57")))
+    for i, split in enumerate(splits_):
+        for j, model in enumerate(models_):
+            ax = axes[i][j]
+            sub = [c for c in cells if c["model"] == model and c["split"] == split]
+            base = [c for c in sub if c["protocol"] == "real-only"]
+            for proto in protocols:
+                line = sorted(base + [c for c in sub if c["protocol"] == proto], key=lambda c: c["fraction"])
+                for measure, key in (("own", "test_accuracy"), ("real", "test_accuracy_real")):
+                    x = [100 * c["fraction"] for c in line]
+                    y = [100 * c[f"{key}_mean"] for c in line]
+                    err = [100 * (c[f"{key}_std"] or 0.0) for c in line]
+                    ax.errorbar(x, y, yerr=err, marker="o", capsize=3, linestyle=styles[measure],
+                                color=colours[proto], label=f"{proto}, {'own test set' if measure == 'own' else 'real test only'}")
+            ax.set_title(f"{model}, {split}")
+            ax.set_xlabel("generated share, %")
+            ax.set_ylabel("test accuracy, %")
+            ax.grid(True, alpha=0.3)
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

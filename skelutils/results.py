@@ -770,3 +770,22 @@ def paper_scale_projection(scale: Mapping) -> list[dict]:
              "hours_1_gpu": g["hours_1_gpu"], "hours_compute_only": g["hours_1_gpu_compute_only"],
              "hours_8_gpus": g["hours_8_gpus"], "fits": "yes" if g["fits_in_memory"] else "no"}
             for gpu, g in scale["projection"]["gpus"].items()]
+
+
+# ----------------------------------------------------------------------------- ablation (notebook 07)
+
+def ablation_table(cells: Sequence[Mapping], n_per_class: int) -> list[dict]:
+    """Rows of notebook 07's table from :func:`skelutils.experiments.ablation_cells`: accuracies in
+    percent as mean +- standard deviation over seeds, generated samples per class."""
+    rows = []
+    for c in cells:
+        rows.append({"model": c["model"], "split": c["split"], "training data": c["protocol"],
+                     "generated per class": int(round(c["fraction"] * n_per_class)),
+                     "test acc., % (own test set)": _pm(100 * c["test_accuracy_mean"],
+                                                        None if c["test_accuracy_std"] is None
+                                                        else 100 * c["test_accuracy_std"]),
+                     "test acc., % (real test only)": _pm(100 * c["test_accuracy_real_mean"],
+                                                          None if c["test_accuracy_real_std"] is None
+                                                          else 100 * c["test_accuracy_real_std"]),
+                     "seeds": len(c["seeds"])})
+    return rows

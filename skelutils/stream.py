@@ -318,7 +318,7 @@ def optimise_model(model, precision: str = "fp32", threads: int | None = None):
     Args:
         model: a recogniser (``skelutils.models``), left unchanged.
         precision: ``"fp32"`` (default), ``"bf16"`` (weights and activations in bfloat16 through
-            autocast) or ``"int8"`` (dynamic int8 quantisation of the LSTM and Linear layers;
+            autocast) or ``"int8"`` (dynamic int8 quantisation of the LSTM, GRU-cell and Linear layers;
             convolutions stay in fp32).
         threads: ``torch.set_num_threads`` (None: unchanged).
 
@@ -335,7 +335,7 @@ def optimise_model(model, precision: str = "fp32", threads: int | None = None):
     net = copy.deepcopy(model).cpu().eval()
     if precision == "int8":
         from torch.ao.quantization import quantize_dynamic
-        net = quantize_dynamic(net, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
+        net = quantize_dynamic(net, {torch.nn.LSTM, torch.nn.GRUCell, torch.nn.Linear}, dtype=torch.qint8)
 
     def run(x):
         with torch.inference_mode():

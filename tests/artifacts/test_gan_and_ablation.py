@@ -76,8 +76,15 @@ def ablation(artifact):
 def test_ablation_covers_the_plan_and_matches_its_results_files(cfg, ablation):
     summary = ablation
     plan = experiments.ablation_plan(cfg)
-    got = [(r["model"], r["split"], r["protocol"], r["fraction"]) for r in summary["runs"]]
-    assert got == [(p["model"], p["split"], p["protocol"], p["fraction"]) for p in plan]
+    got = [(r["model"], r["split"], r["protocol"], r["fraction"], r["seed"]) for r in summary["runs"]]
+    assert got == [(p["model"], p["split"], p["protocol"], p["fraction"], p["seed"]) for p in plan]
+    assert summary["seeds"] == experiments.ablation_seeds(cfg)
+    # each cell's mean is the mean of its runs
+    for c in summary["cells"]:
+        runs = [r for r in summary["runs"] if (r["model"], r["split"], r["protocol"], r["fraction"]) ==
+                (c["model"], c["split"], c["protocol"], c["fraction"])]
+        assert sorted(c["seeds"]) == sorted(r["seed"] for r in runs)
+        assert c["test_accuracy_real_mean"] == pytest.approx(np.mean([r["test_accuracy_real"] for r in runs]))
     for r in summary["runs"]:
         res = json.loads((config.repo_root() / r["file"]).read_text())
         assert (res["model"], res["split"], res["protocol"], res["gan_fraction"]) == \

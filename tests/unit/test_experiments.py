@@ -195,3 +195,28 @@ def test_command_line_trains_through_the_profile_and_checks_it(cfg, tmp_path, ca
         run.main(args[:-3] + ["--device", "gpu"])
     with pytest.raises(FileNotFoundError, match="01_data.ipynb"):
         run.main(["--model", "cnn3d_lstm", "--profile", str(profile), "--dataset", str(tmp_path / "no.npz")])
+
+
+def test_ablation_plan_repeats_the_grid_for_each_seed_and_cells_average_them():
+    cfg = config.load_profile("cpu30")
+    plan = experiments.ablation_plan(cfg)
+    seeds = experiments.ablation_seeds(cfg)
+    assert seeds == [0, 1, 2]
+    per_seed = [p for p in plan if p["seed"] == 0]
+    assert len(plan) == len(seeds) * len(per_seed) == 3 * 2 * (1 + 2 * 2)
+    rows = []
+    for p in plan:  # made-up accuracies: the paper protocol adds 2 points on real data, clean 1
+        add = {"real-only": 0.0, "paper": 0.02, "clean": 0.01}[p["protocol"]]
+        acc = 0.5 + 0.01 * p["seed"] + add
+        rows.append({**p, "test_accuracy": acc + 0.1 * (p["protocol"] == "paper"), "test_accuracy_real": acc})
+    cells = experiments.ablation_cells(rows)
+    assert len(cells) == len(per_seed)
+    base = next(c for c in cells if c["protocol"] == "real-only" and c["split"] == "xsub")
+    assert base["seeds"] == [0, 1, 2] and base["test_accuracy_real_mean"] == pytest.approx(0.51)
+    assert base["test_accuracy_real_std"] == pytest.approx(0.01)
+    gains = experiments.ablation_gains(rows)
+    assert gains["paper"]["real"] == pytest.approx(2.0) and gains["clean"]["real"] == pytest.approx(1.0)
+    assert gains["paper"]["own"] == pytest.approx(12.0) and gains["paper"]["n"] == 3 * 2 * 2
+    # one seed: no spread
+    one = experiments.ablation_cells([r for r in rows if r["seed"] == 0])
+    assert all(c["test_accuracy_std"] is None for c in one)
