@@ -6,7 +6,9 @@ a simulated clip through :class:`skelutils.stream.OnlineRecogniser` with a 96-fr
 prints the per-window latency (preparation + forward, p50 / p95), the frames per second the
 model sustains at stride 1, the stride needed for real time (p95 within stride x 33.3 ms), the
 delay that stride costs, how many 30 fps streams the machine watches at once (at the stride,
-with all cores), and how far the lower-precision probabilities stray from fp32.
+with all cores), and how far the lower-precision probabilities stray from fp32. The RRN also runs
+with its frame features kept between windows (``--reuse``: the precisions at which to try it;
+its last column then compares whole clips, which do not reuse, so it is the precision's alone).
 
     python benchmarks/bench_stream.py [--threads 2] [--frames 64] [--windows 40]
 
@@ -40,6 +42,8 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=40, help="windows timed per setting")
     ap.add_argument("--models", nargs="*", default=list(models.MODEL_NAMES))
     ap.add_argument("--precisions", nargs="*", default=list(stream.PRECISIONS))
+    ap.add_argument("--reuse", nargs="*", default=["fp32", "mixed"],
+                    help="precisions at which the RRN also runs with kept frame features (StreamConfig.reuse)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cores = os.cpu_count() or 1
@@ -52,19 +56,20 @@ def main() -> None:
     prep_ms = 1000 * (time.perf_counter() - t0) / a.windows
     print(f"torch {torch.__version__}, {a.threads} threads of {cores} cores; window 96 frames -> T={a.frames}; "
           f"preparation alone {prep_ms:.2f} ms per window")
-    print(f"{'model':<11} {'precision':<9} {'p50 ms':>7} {'p95 ms':>7} {'fps':>6} {'stride':>6} "
+    print(f"{'model':<11} {'precision':<12} {'p50 ms':>7} {'p95 ms':>7} {'fps':>6} {'stride':>6} "
           f"{'delay ms':>8} {'streams':>7} {'max |dp|':>8}")
     for name in a.models:
         base = models.build_model(name, seed=0).eval()
         ref = stream.clip_probabilities(base, xs)
-        for precision in a.precisions:
+        variants = [(p, False) for p in a.precisions] + [(p, True) for p in a.reuse if name == "rrn_lstm"]
+        for precision, reuse in variants:
             try:
                 run = stream.optimise_model(base, precision)
                 low = stream.clip_probabilities(run, xs)
             except (RuntimeError, NotImplementedError) as e:          # a kernel this CPU lacks
-                print(f"{name:<11} {precision:<9} not available here: {str(e)[:60]}")
+                print(f"{name:<11} {precision:<12} not available here: {str(e)[:60]}")
                 continue
-            cfg = stream.StreamConfig(window=96, min_frames=96, stride=1, precision=precision)
+            cfg = stream.StreamConfig(window=96, min_frames=96, stride=1, precision=precision, reuse=reuse)
             rec = stream.OnlineRecogniser(run, ntu.CLASS_NAMES, prep, cfg)
             for f in frames[:96 + 3]:              # warm-up windows
                 rec.push(f)
@@ -77,7 +82,8 @@ def main() -> None:
             # streams at that stride: the per-window work fits stride x 33 ms; the threads of one
             # stream use `threads` cores, so cores / threads streams run side by side
             streams = int((stride * stream.FRAME_BUDGET_MS) // lat["mean_ms"]) * max(1, cores // a.threads)
-            print(f"{name:<11} {precision:<9} {lat['p50_ms']:7.1f} {lat['p95_ms']:7.1f} {1000 / lat['mean_ms']:6.1f} "
+            label = precision + ("+reuse" if reuse else "")
+            print(f"{name:<11} {label:<12} {lat['p50_ms']:7.1f} {lat['p95_ms']:7.1f} {1000 / lat['mean_ms']:6.1f} "
                   f"{stride:6d} {delay:8.0f} {streams:7d} {float(np.abs(low - ref).max()):8.4f}")
 
 

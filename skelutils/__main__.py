@@ -91,6 +91,11 @@ def format_report(summary: dict) -> str:
     return out.getvalue()
 
 
+def stream_precisions() -> tuple[str, ...]:
+    from skelutils.stream import PRECISIONS
+    return PRECISIONS
+
+
 def cmd_check(args) -> int:
     from skelutils.config import write_json
     from skelutils.dataset import scan_folder, scan_summary
@@ -147,7 +152,8 @@ def cmd_watch(args) -> int:
         sources = stream.watch_sources(args.path)
         model, names, _ = stream.load_run(run)
         scfg = stream.StreamConfig.from_profile(cfg, window=args.window, stride=args.stride, raise_at=args.threshold,
-                                                clear_below=args.clear, k_on=args.k, precision=args.precision)
+                                                clear_below=args.clear, k_on=args.k, precision=args.precision,
+                                                reuse=args.reuse)
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_FOLDER
@@ -158,7 +164,7 @@ def cmd_watch(args) -> int:
     runner = stream.optimise_model(model, scfg.precision, threads=args.threads)
     print(f"watching {args.path} with {run} ({len(names)} classes, profile {cfg['name']}, window {scfg.window}, "
           f"stride {scfg.stride}, alert >= {scfg.raise_at:g} for {scfg.k_on} frames, cleared < {scfg.clear_below:g}, "
-          f"{scfg.precision}, {'as fast as possible' if args.fast else f'{stream.FPS} frames/s'})", flush=True)
+          f"{scfg.precision}{', frame features kept' if scfg.reuse else ''}, {'as fast as possible' if args.fast else f'{stream.FPS} frames/s'})", flush=True)
     rep = stream.replay(sources, lambda: stream.OnlineRecogniser(runner, names, prep, scfg), fast=args.fast)
     lat = rep["latency"]
     n_alerts = sum(len(r["alerts"]) for r in rep["sources"])
@@ -232,7 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--threshold", type=float, help="harmful score that raises an alert (0..1)")
     w.add_argument("--clear", type=float, help="harmful score below which an alert clears (0..1)")
     w.add_argument("--k", type=_positive_int, help="frames over the threshold before an alert is raised")
-    w.add_argument("--precision", choices=("fp32", "bf16", "int8"), help="inference precision")
+    w.add_argument("--precision", choices=stream_precisions(), help="inference precision (mixed: int8 LSTMs, "
+                   "bfloat16 elsewhere)")
+    w.add_argument("--reuse", action="store_true", default=None,
+                   help="keep each frame's features between windows (the RRN; see StreamConfig.reuse)")
     w.add_argument("--threads", type=_positive_int, help="torch threads (default: torch's)")
     w.add_argument("--json", metavar="OUT.json", help="also write alerts and latencies as JSON")
     w.set_defaults(func=cmd_watch)

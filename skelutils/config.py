@@ -182,6 +182,7 @@ PROFILE_SCHEMA: dict[str, Field] = {
     "stream.clear_below": _F("number", lo=0, hi=1),
     "stream.k_on": _F("int", lo=1),
     "stream.precision": _F("str", choices=_allowed("stream", "PRECISIONS")),
+    "stream.reuse": _F("bool"),
     "realtime": _F("section"),
     "realtime.epochs": _F("int", lo=1, param="EPOCHS"),
     "realtime.stream_s": _F("number", lo=1, param="STREAM_S"),

@@ -700,9 +700,12 @@ class RrnLstm(_Recogniser):
         self._check_input(x)
         return hip_centre(x, HIP_CENTRE_JOINTS, self.center)
 
-    def frame_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Steps 1-4: (N, 2, T, 25, 3) -> (N, T, fc), one vector per frame."""
-        x = self.normalise(x)
+    def frame_features(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
+        """Steps 1-4: (N, 2, T, 25, 3) -> (N, T, fc), one vector per frame (each frame on its own;
+        ``check=False`` skips the input check, so that a stream can pass fewer than 8 frames)."""
+        if check:
+            self._check_input(x)
+        x = hip_centre(x, HIP_CENTRE_JOINTS, self.center)
         n, m, t, v, c = x.shape
         nodes = x.permute(0, 2, 1, 3, 4).reshape(n * t, m * v, c)   # (B=N*T, 50, 3)
         e = self.embed(nodes)                                        # (B, 50, E)
@@ -756,6 +759,15 @@ class RrnLstm(_Recogniser):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.drop(self.features(x)))
+
+    def head(self, z: torch.Tensor) -> torch.Tensor:
+        """Steps 5-6 on per-frame features ``z`` (N, T, fc) of :meth:`frame_features`: logits of
+        sequences without trailing padding (so that ``head(frame_features(x)) == forward(x)`` for
+        an ``x`` with somebody in its last frame). Steps 1-4 see one frame at a time, so a
+        stream can compute them once per frame and keep them (``skelutils.stream``)."""
+        out, _ = _run_lstm(self.lstm, z)
+        f = out[:, -1] if self.readout == "last" else out.mean(dim=1)
+        return self.classifier(self.drop(f))
 
     def _fc_layers(self) -> list[nn.Linear]:
         return [self.embed, self.msg_recv, self.msg_send, self.msg2, self.msg3, self.reduce,

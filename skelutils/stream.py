@@ -41,7 +41,7 @@ from .prepare import (DEFAULT_ACTOR_METHOD, actor_slots, actors_from_slots, drop
 FPS = 30
 FRAME_BUDGET_MS = 1000.0 / FPS
 #: ``precision`` values of :func:`optimise_model`.
-PRECISIONS = ("fp32", "bf16", "int8")
+PRECISIONS = ("fp32", "bf16", "int8", "mixed")
 #: Most bodies one frame may hold before it is taken as malformed.
 MAX_BODIES = 16
 
@@ -318,8 +318,12 @@ def optimise_model(model, precision: str = "fp32", threads: int | None = None):
     Args:
         model: a recogniser (``skelutils.models``), left unchanged.
         precision: ``"fp32"`` (default), ``"bf16"`` (weights and activations in bfloat16 through
-            autocast) or ``"int8"`` (dynamic int8 quantisation of the LSTM, GRU-cell and Linear layers;
-            convolutions stay in fp32).
+            autocast), ``"int8"`` (dynamic int8 quantisation of the LSTM, GRU-cell and Linear
+            layers; convolutions stay in fp32) or ``"mixed"``: the LSTMs in int8 (at batch 1
+            each step reads all of an LSTM's weights, so storing them in eight bits is what
+            speeds it up) and everything else in bfloat16 through autocast (the convolutions
+            and the relational network's small matrix products gain most from it on processors
+            with bfloat16 instructions).
         threads: ``torch.set_num_threads`` (None: unchanged).
 
     Returns:
@@ -333,19 +337,44 @@ def optimise_model(model, precision: str = "fp32", threads: int | None = None):
     if threads is not None:
         torch.set_num_threads(int(threads))
     net = copy.deepcopy(model).cpu().eval()
-    if precision == "int8":
+    if precision in ("int8", "mixed"):
         from torch.ao.quantization import quantize_dynamic
-        net = quantize_dynamic(net, {torch.nn.LSTM, torch.nn.GRUCell, torch.nn.Linear}, dtype=torch.qint8)
+        kinds = {torch.nn.LSTM, torch.nn.GRUCell, torch.nn.Linear} if precision == "int8" else {torch.nn.LSTM}
+        net = quantize_dynamic(net, kinds, dtype=torch.qint8)
+    if precision == "mixed":
+        _float32_lstms(net)
 
     def run(x):
         with torch.inference_mode():
-            if precision == "bf16":
+            if precision in ("bf16", "mixed"):
                 with torch.autocast("cpu", dtype=torch.bfloat16):
                     return net(x).float()
             return net(x)
     run.module = net
     run.precision = precision
     return run
+
+
+def _float32_lstms(net) -> None:
+    """Replace each (quantised) LSTM in ``net`` by a wrapper that runs it outside autocast on a
+    float32 input, so that a bfloat16 activation can feed an int8 LSTM."""
+    import torch
+
+    class Float32LSTM(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+            self.bidirectional, self.num_layers = inner.bidirectional, inner.num_layers
+            self.hidden_size = inner.hidden_size
+
+        def forward(self, x, *args):
+            with torch.autocast("cpu", enabled=False):
+                return self.inner(x.float(), *args)
+
+    for parent in list(net.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child).__name__ == "LSTM":
+                setattr(parent, name, Float32LSTM(child))
 
 
 def load_run(run: str | os.PathLike, device: str = "cpu"):
@@ -382,7 +411,14 @@ class StreamConfig:
         raise_at, clear_below: alert thresholds on the harmful score (an alert is raised at >=
             ``raise_at`` and cleared below ``clear_below``).
         k_on: consecutive frames at or above ``raise_at`` that raise an alert.
-        precision: ``"fp32"``, ``"bf16"`` or ``"int8"`` (see :func:`optimise_model`).
+        precision: one of :data:`PRECISIONS` (see :func:`optimise_model`).
+        reuse: for a model that sees one frame at a time before its recurrent part (the RRN:
+            ``frame_features`` and ``head``), compute each frame's features once, when it
+            arrives, and keep them while the frame is in the window (:class:`FrameReuse`). The
+            window's features are then resampled to the model's T frames by the same linear
+            interpolation as the frames themselves, which approximates the exact input (a
+            nonlinear function of interpolated frames); :func:`reuse_agreement` measures how
+            far. Other models ignore it.
     """
 
     window: int = 96
@@ -392,6 +428,7 @@ class StreamConfig:
     clear_below: float = 0.5
     k_on: int = 5
     precision: str = "fp32"
+    reuse: bool = False
 
     def __post_init__(self):
         for name in ("window", "stride", "min_frames", "k_on"):
@@ -514,6 +551,7 @@ class OnlineRecogniser:
         self.class_names = tuple(class_names)
         self.run = model if callable(model) and hasattr(model, "precision") else \
             optimise_model(model, self.config.precision)
+        self.reuse = FrameReuse(self.run, prep) if self.config.reuse and FrameReuse.supports(self.run, prep) else None
         self.tracker = AlertTracker(self.class_names, self.config.raise_at, self.config.clear_below, self.config.k_on)
         self.buffer: collections.deque[Frame] = collections.deque(maxlen=self.config.window)
         self.latencies_ms: list[float] = []
@@ -529,10 +567,13 @@ class OnlineRecogniser:
     def probabilities(self, frames: Sequence[Frame]) -> np.ndarray | None:
         """Class probabilities (C,) of one window (None: nobody in it)."""
         import torch
-        x = prepare_window(frames, self.prep)
-        if x is None:
+        if self.reuse is not None:
+            logits = self.reuse.logits(frames)
+        else:
+            x = prepare_window(frames, self.prep)
+            logits = None if x is None else self.run(torch.from_numpy(x[None]))
+        if logits is None:
             return None
-        logits = self.run(torch.from_numpy(x[None]))
         return torch.softmax(logits.float(), dim=1)[0].numpy()
 
     def push(self, frame: Frame) -> Step:
@@ -557,6 +598,102 @@ class OnlineRecogniser:
         """End of the stream: an alert still on ends at the last frame."""
         if self.tracker.active is not None:
             self.tracker.active.end = self.n_frames - 1
+
+
+class FrameReuse:
+    """Per-frame features kept between overlapping windows (``StreamConfig.reuse``).
+
+    For a window it assigns the actors and drops empty frames as :func:`prepare_window` does,
+    computes ``frame_features`` only for the frames it has not seen (keyed by the frame and the
+    tracking ids of the two actors in it, so a changed actor assignment recomputes it), forgets
+    the frames that left the window, resamples the features of the window's frames to the
+    model's T frames by linear interpolation (endpoints kept, as ``resample="uniform"`` does with
+    the frames) and runs ``head``. No centring is needed: the RRN centres every frame on its own
+    (``skelutils.models.hip_centre``), so a window's translation does not change it.
+    """
+
+    def __init__(self, run, prep: Preparation):
+        self.run, self.prep = run, prep
+        self.net = run.module
+        self.cache: dict[tuple, np.ndarray] = {}
+
+    @staticmethod
+    def supports(run, prep: Preparation) -> bool:
+        net = getattr(run, "module", None)
+        return (hasattr(net, "frame_features") and hasattr(net, "head") and prep.resample == "uniform"
+                and not prep.align)
+
+    def logits(self, frames: Sequence[Frame]):
+        import torch
+        skel = window_skeleton(frames)
+        if skel.n_bodies == 0:
+            return None
+        slots = actor_slots(skel, self.prep.actor_method)
+        seq = actors_from_slots(skel, slots)                              # (F, 2, 25, 3)
+        present = np.abs(seq).sum(axis=(2, 3)) > 0                          # (F, 2)
+        anyone = present.any(axis=1)
+        if not anyone.any():
+            return None
+        if drops_empty_frames(self.prep.actor_method):
+            keep = np.flatnonzero(anyone)
+        else:
+            first, last = np.flatnonzero(anyone)[[0, -1]]
+            keep = np.arange(first, last + 1)
+        ids = []
+        for f in keep:
+            who = []
+            for a in range(2):
+                b = next((b for b in slots[a] if skel.present[f, b]), None) if a < len(slots) else None
+                who.append(None if b is None else skel.body_ids[b])
+            ids.append((id(frames[f]), *who))
+        todo = [i for i, k in enumerate(ids) if k not in self.cache]
+        with torch.inference_mode(), _precision_context(self.run.precision):
+            if todo:
+                x = torch.from_numpy(np.ascontiguousarray(seq[keep[todo]].transpose(1, 0, 2, 3))[None])
+                feats = self.net.frame_features(x, check=False)[0].float().numpy()   # (len(todo), fc)
+                for i, z in zip(todo, feats):
+                    self.cache[ids[i]] = z
+            live = set(ids)
+            self.cache = {k: v for k, v in self.cache.items() if k in live}
+            z = np.stack([self.cache[k] for k in ids])                       # (n, fc)
+            n, t = len(z), self.prep.frames
+            if n == 1:
+                zt = np.repeat(z, t, axis=0)
+            else:
+                pos = np.linspace(0.0, n - 1, t)
+                lo = np.floor(pos).astype(np.int64)
+                hi = np.minimum(lo + 1, n - 1)
+                w = (pos - lo).astype(np.float32)[:, None]
+                zt = (1 - w) * z[lo] + w * z[hi]
+            return self.net.head(torch.from_numpy(zt[None].astype(np.float32)))
+
+
+def _precision_context(precision: str):
+    """The autocast context :func:`optimise_model`'s callables run in."""
+    import contextlib
+
+    import torch
+    if precision in ("bf16", "mixed"):
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def reuse_agreement(model, class_names: Sequence[str], prep: Preparation, frames: Sequence[Frame],
+                    config: StreamConfig) -> dict[str, Any]:
+    """How far :class:`FrameReuse` strays from the exact windows over a recorded stream: the share
+    of evaluated windows whose most likely class is the same, and the largest change of a class
+    probability (both with ``config.precision``)."""
+    exact = OnlineRecogniser(model, class_names, prep, dataclasses.replace(config, reuse=False))
+    fast = OnlineRecogniser(model, class_names, prep, dataclasses.replace(config, reuse=True))
+    same, dp, n = 0, 0.0, 0
+    for fr in frames:
+        a, b = exact.push(fr), fast.push(fr)
+        if a.evaluated and a.probs is not None and b.probs is not None:
+            n += 1
+            same += int(np.argmax(a.probs) == np.argmax(b.probs))
+            dp = max(dp, float(np.abs(a.probs - b.probs).max()))
+    return {"n": n, "same_decision": same / n if n else None, "max_abs_dp": dp if n else None,
+            "reused": fast.reuse is not None}
 
 
 def latency_summary(latencies_ms: Sequence[float]) -> dict[str, float | int | None]:
@@ -1208,9 +1345,10 @@ def streams_per_machine(mean_ms: float, stride: int, cores: int, threads: int = 
 
 def latency_rows(sizes: Mapping[str, tuple[dict, Preparation]], models: Sequence[str], frames: Sequence[Frame],
                  config: StreamConfig, *, n_classes: int = 8, n_windows: int = 20, threads: int = 1,
-                 cores: int | None = None, seed: int = 0) -> list[dict]:
-    """Per-window latency of each model at each size, with random weights (speed does not depend
-    on the weights), on ``threads`` torch threads.
+                 cores: int | None = None, seed: int = 0,
+                 variants: Sequence[tuple[str, bool]] | None = None) -> list[dict]:
+    """Per-window latency of each model at each size and precision, with random weights (speed
+    does not depend on the weights), on ``threads`` torch threads.
 
     Args:
         sizes: ``{label: (model params per model name, Preparation)}``, e.g. the smoke profile's
@@ -1219,9 +1357,11 @@ def latency_rows(sizes: Mapping[str, tuple[dict, Preparation]], models: Sequence
         frames: a stream to window (at least ``window + n_windows + 3`` frames).
         config: the stream settings (window, stride, precision).
         n_classes, n_windows, threads, cores (default ``os.cpu_count()``), seed: see above.
+        variants: ``(precision, reuse)`` pairs to time (default: ``config``'s alone); ``reuse``
+            is ``StreamConfig.reuse`` (only the RRN reuses; the row says whether it did).
 
     Returns:
-        One row per size and model: ``size, model, frames (T), params, n, p50_ms, p95_ms, mean_ms,
+        One row per size, model and variant: ``size, model, precision, reuse, frames (T), params, n, p50_ms, p95_ms, mean_ms,
         max_ms, budget_ms`` (33.3 x stride), ``real_time`` (p95 within the budget),
         ``streams`` (:func:`streams_per_machine`), ``threads``, ``cores``, ``stride``.
     """
@@ -1236,16 +1376,41 @@ def latency_rows(sizes: Mapping[str, tuple[dict, Preparation]], models: Sequence
         for label, (params, prep) in sizes.items():
             for m in models:
                 net = build_model(m, num_classes=n_classes, seed=seed, **dict(params.get(m) or {})).eval()
-                run = optimise_model(net, config.precision)
-                lat = measure_latency(run, [str(i) for i in range(n_classes)], prep, frames, config, n_windows)
-                budget = config.stride * FRAME_BUDGET_MS
-                rows.append({"size": label, "model": m, "frames": prep.frames, "params": describe(net)["params"],
-                             **lat, "budget_ms": budget, "real_time": bool(lat["p95_ms"] <= budget),
-                             "streams": streams_per_machine(lat["mean_ms"], config.stride, cores, threads),
-                             "threads": int(threads), "cores": cores, "stride": config.stride,
-                             "precision": config.precision})
+                for precision, reuse in (variants or ((config.precision, config.reuse),)):
+                    run = optimise_model(net, precision)
+                    vcfg = dataclasses.replace(config, precision=precision, reuse=bool(reuse))
+                    lat = measure_latency(run, [str(i) for i in range(n_classes)], prep, frames, vcfg, n_windows)
+                    budget = config.stride * FRAME_BUDGET_MS
+                    rows.append({"size": label, "model": m, "frames": prep.frames,
+                                 "params": describe(net)["params"], **lat, "budget_ms": budget,
+                                 "real_time": bool(lat["p95_ms"] <= budget),
+                                 "streams": streams_per_machine(lat["mean_ms"], config.stride, cores, threads),
+                                 "threads": int(threads), "cores": cores, "stride": config.stride,
+                                 "precision": precision,
+                                 "reuse": bool(reuse) and FrameReuse.supports(run, prep)})
     finally:
         torch.set_num_threads(before)
+    return rows
+
+
+def precision_rows(cfg: dict, ds, recognisers: Mapping[tuple, dict], precision: str = "int8") -> list[dict]:
+    """Whether a lower precision keeps the trained models' decisions: for each recogniser, on the
+    test clips of its split of ``ds``, the test accuracy at fp32 and at ``precision``, the share of
+    clips whose predicted class is the same, and the largest change of any class probability."""
+    from . import experiments
+    rows = []
+    for (m, s, cs), rec in recognisers.items():
+        test = experiments.split_indices(ds, s, cfg)["test"]
+        y = np.asarray(ds.y[test])
+        keep = y < len(rec["class_names"])   # a seven-way model is scored on the harmful clips
+        xs = ds.x[test][keep]
+        p32 = clip_probabilities(rec["model"], xs, "fp32")
+        plo = clip_probabilities(rec["model"], xs, precision)
+        rows.append({"model": m, "split": s, "class_set": cs, "precision": precision, "n": int(len(xs)),
+                     "accuracy_fp32": float((p32.argmax(1) == y[keep]).mean()) if len(xs) else None,
+                     f"accuracy_{precision}": float((plo.argmax(1) == y[keep]).mean()) if len(xs) else None,
+                     "same_decision": float((p32.argmax(1) == plo.argmax(1)).mean()) if len(xs) else None,
+                     "max_abs_dp": float(np.abs(p32 - plo).max()) if len(xs) else None})
     return rows
 
 

@@ -33,6 +33,11 @@ MARGINS = {
     "early_over_chance": 0.15,
     # over the stream, an eight-way model's alerts are on for at least this share less of the time
     "alert_time_drop": 0.1,
+    # the fast path (precision mixed, kept frame features) against float32 and exact windows, with the
+    # trained models: at least this share of clips or windows keeps its class, and no model loses more
+    # than this much accuracy on its test clips
+    "fast_same_min": 0.9,
+    "fast_drop_max": 0.05,
 }
 
 
@@ -180,3 +185,30 @@ def test_latency_was_measured_at_both_sizes(rt):
         # the profile's own size is the paper's in full and full-dry, smaller elsewhere
         paper_sized = config.load_profile(rt["profile"])["models"][m]["params"] == full[m]["params"]
         assert (paper[m]["params"] == small[m]["params"]) if paper_sized else (paper[m]["params"] > small[m]["params"]), m
+
+
+def test_latency_was_measured_as_trained_and_on_the_fast_path(rt):
+    rows = rt["latency"]["rows"]
+    got = {(r["size"], r["model"], r["precision"]) for r in rows}
+    assert got == {(size, m, p) for size in (rt["profile"], "paper") for m in rt["models"] for p in ("fp32", "mixed")}
+    # only the RRN keeps frame features, and only on the fast path
+    assert all(r["reuse"] == (r["precision"] == "mixed" and r["model"] == "rrn_lstm") for r in rows)
+
+
+def test_precision_rows_cover_every_recogniser(rt):
+    got = {(r["model"], r["split"], r["class_set"]) for r in rt["precision"]["rows"]}
+    assert got == {(m, s, cs) for m in rt["models"] for s in rt["splits"] for cs in ("harmful7", EIGHT)}
+    for r in rt["precision"]["rows"]:
+        assert r["n"] > 0 and r["precision"] == "mixed" and 0 <= r["max_abs_dp"] <= 1
+    for r in rt["precision"]["reuse"]:
+        assert r["reused"] and r["n"] > 0 and 0 <= r["max_abs_dp"] <= 1
+
+
+@pytest.mark.learning
+def test_the_fast_path_keeps_the_trained_decisions(rt):
+    for r in rt["precision"]["rows"]:
+        key = (r["model"], r["split"], r["class_set"])
+        assert r["same_decision"] >= MARGINS["fast_same_min"], (key, r["same_decision"])
+        assert r["accuracy_fp32"] - r["accuracy_mixed"] <= MARGINS["fast_drop_max"], (key, r)
+    for r in rt["precision"]["reuse"]:
+        assert r["same_decision"] >= MARGINS["fast_same_min"], r

@@ -2,6 +2,7 @@
 simulator's harmless actions and long stream."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import sys
@@ -256,10 +257,44 @@ def test_watch_names_what_is_missing(trained_run, tmp_path, capsys):
     assert "no .skeleton file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("precision", ["bf16", "int8"])
-def test_lower_precision_runs_and_stays_close(ds8, precision):
-    model = models.build_model("rrn_lstm", num_classes=8, seed=0, **SMALL["rrn_lstm"]).eval()
+@pytest.mark.parametrize("name", models.MODEL_NAMES)
+@pytest.mark.parametrize("precision", ["bf16", "int8", "mixed"])
+def test_lower_precision_runs_and_stays_close(ds8, precision, name):
+    model = models.build_model(name, num_classes=8, seed=0, **SMALL[name]).eval()
     ref = stream.clip_probabilities(model, ds8.x[:4])
     low = stream.clip_probabilities(stream.optimise_model(model, precision), ds8.x[:4])
     assert low.shape == ref.shape and np.isfinite(low).all()
     assert np.abs(low - ref).max() < 0.1
+
+
+def test_rrn_head_of_frame_features_is_the_forward_pass(ds8):
+    model = models.build_model("rrn_lstm", num_classes=8, seed=0, **SMALL["rrn_lstm"]).eval()
+    x = torch.from_numpy(ds8.x[:3])
+    with torch.no_grad():
+        # frames are independent before the LSTM: features of a slice are the slice of features
+        z = model.frame_features(x)
+        np.testing.assert_allclose(model.frame_features(x[:, :, 5:7], check=False).numpy(), z[:, 5:7].numpy(),
+                                   atol=1e-5)
+        full = [i for i in range(3) if int(model.valid_lengths(x[i:i + 1])[0]) == x.shape[2]]
+        assert full, "no sample without trailing padding"
+        np.testing.assert_allclose(model.head(z[full]).numpy(), model(x[full]).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "mixed"])
+def test_kept_frame_features_agree_with_exact_windows(raw, ds8, precision):
+    """The RRN with kept frame features gives the exact windows' class (its features are
+    interpolated instead of computed from interpolated frames); other models do not reuse."""
+    prep = stream.Preparation.from_dict(ds8.prep)
+    frames = [f for p in sorted(raw.glob("*.skeleton"))[:3] for f in stream.iter_frames(p)]
+    cfg = stream.StreamConfig(window=48, min_frames=16, stride=1, precision=precision)
+    rrn = models.build_model("rrn_lstm", num_classes=8, seed=0, **SMALL["rrn_lstm"]).eval()
+    agree = stream.reuse_agreement(rrn, ds8.class_names, prep, frames, cfg)
+    assert agree["reused"] and agree["n"] > 50
+    assert agree["same_decision"] >= 0.95 and agree["max_abs_dp"] < 0.1
+    # each frame's features are computed once: the cache never holds more than a window
+    rec = stream.OnlineRecogniser(rrn, ds8.class_names, prep, dataclasses.replace(cfg, reuse=True))
+    for f in frames:
+        rec.push(f)
+        assert len(rec.reuse.cache) <= cfg.window
+    li = models.build_model("li2017_cnn", num_classes=8, seed=0, **SMALL["li2017_cnn"]).eval()
+    assert stream.OnlineRecogniser(li, ds8.class_names, prep, dataclasses.replace(cfg, reuse=True)).reuse is None
