@@ -27,6 +27,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -340,7 +341,10 @@ def optimise_model(model, precision: str = "fp32", threads: int | None = None):
     if precision in ("int8", "mixed"):
         from torch.ao.quantization import quantize_dynamic
         kinds = {torch.nn.LSTM, torch.nn.GRUCell, torch.nn.Linear} if precision == "int8" else {torch.nn.LSTM}
-        net = quantize_dynamic(net, kinds, dtype=torch.qint8)
+        with warnings.catch_warnings():
+            # torch 2.13 announces that its quantised tensor types will go in a future release
+            warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
+            net = quantize_dynamic(net, kinds, dtype=torch.qint8)
     if precision == "mixed":
         _float32_lstms(net)
 
