@@ -485,7 +485,7 @@ def ablation_answer(cells: list[dict[str, Any]], gains: dict[str, Any]) -> str:
             if c["protocol"] == "real-only" and c["test_accuracy_real_std"] is not None]
     clean = gains.get("clean", {}).get("real", float("nan"))
     if not stds or not np.isfinite(clean):
-        return "with one seed (or no clean runs) the spread is unknown, so the run cannot answer it."
+        return "With one seed (or no clean runs) the spread is unknown, so the run cannot answer it."
     spread = float(np.mean(stds))
     verb = ("improves" if clean > spread else "lowers" if clean < -spread else
             "does not change, beyond the spread between seeds,")
