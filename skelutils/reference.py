@@ -44,8 +44,13 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
-def collect(profile: str, seconds: float | None = None, notebooks: list[str] | None = None) -> Path:
+def collect(profile: str, seconds: float | None = None, notebooks: list[str] | None = None,
+            note: str | None = None) -> Path:
     """Copy the profile's reference files from ``artifacts/<profile>/`` and write their provenance.
+
+    The provenance's commit is the one the ablation's summary records (the code that ran the
+    notebooks), else the current one; ``note`` says what happened during the run (a restart,
+    another job on the machine).
 
     Raises:
         FileNotFoundError: a file is missing (the message names the notebook to run).
@@ -62,14 +67,14 @@ def collect(profile: str, seconds: float | None = None, notebooks: list[str] | N
     for name, parts in FILES.items():
         shutil.copyfile(config.artifacts_dir(cfg, *parts, create=False), dest / name)
     abl = json.loads((dest / "ablation_summary.json").read_text())
-    prov = {"schema": SCHEMA, "profile": profile, "git_commit": config.git_commit(),
+    prov = {"schema": SCHEMA, "profile": profile, "git_commit": abl.get("git_commit") or config.git_commit(),
             "seed": int(cfg.get("seed", 0)), "ablation_seeds": abl.get("seeds"),
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "duration_s": None if seconds is None else float(seconds),
             "notebooks": notebooks or ["01_data", "02_gan", "07_ablation"],
             "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "platform": platform.platform()},
             "torch_version": torch.__version__, "python": platform.python_version(),
-            "command": f"make reference REFERENCE_PROFILE={profile}"}
+            "command": f"make reference REFERENCE_PROFILE={profile}", "note": note}
     config.write_json(dest / "provenance.json", prov)
     return dest
 
@@ -99,9 +104,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m skelutils.reference", description=collect.__doc__.split("\n")[0])
     p.add_argument("profile")
     p.add_argument("--seconds", type=float, help="how long the notebooks took (recorded)")
+    p.add_argument("--note", help="what happened during the run (recorded)")
     a = p.parse_args(argv)
     try:
-        print(f"reference written to {collect(a.profile, a.seconds)}")
+        print(f"reference written to {collect(a.profile, a.seconds, note=a.note)}")
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
