@@ -203,7 +203,7 @@ def test_ablation_plan_repeats_the_grid_for_each_seed_and_cells_average_them():
     seeds = experiments.ablation_seeds(cfg)
     assert seeds == [0, 1, 2]
     per_seed = [p for p in plan if p["seed"] == 0]
-    assert len(plan) == len(seeds) * len(per_seed) == 3 * 2 * (1 + 2 * 2)
+    assert len(plan) == len(seeds) * len(per_seed) == 3 * 2 * (1 + 2 * 1)
     rows = []
     for p in plan:  # made-up accuracies: the paper protocol adds 2 points on real data, clean 1
         add = {"real-only": 0.0, "paper": 0.02, "clean": 0.01}[p["protocol"]]
@@ -216,7 +216,7 @@ def test_ablation_plan_repeats_the_grid_for_each_seed_and_cells_average_them():
     assert base["test_accuracy_real_std"] == pytest.approx(0.01)
     gains = experiments.ablation_gains(rows)
     assert gains["paper"]["real"] == pytest.approx(2.0) and gains["clean"]["real"] == pytest.approx(1.0)
-    assert gains["paper"]["own"] == pytest.approx(12.0) and gains["paper"]["n"] == 3 * 2 * 2
+    assert gains["paper"]["own"] == pytest.approx(12.0) and gains["paper"]["n"] == 3 * 2 * 1
     # one seed: no spread
     one = experiments.ablation_cells([r for r in rows if r["seed"] == 0])
     assert all(c["test_accuracy_std"] is None for c in one)
