@@ -317,6 +317,15 @@ def _uniform_indices(n_in: int, n_out: int) -> np.ndarray:
     return np.rint(np.linspace(0, n_in - 1, n_out)).astype(np.int64)
 
 
+def interpolation_weights(n: int, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the ``frames`` output frames of a linear resampling of ``n`` frames lie (endpoints
+    kept, ``n >= 2``): each is ``(1 - w) * in[lo] + w * in[hi]``, as int64, int64, float32 (frames,)."""
+    pos = np.linspace(0.0, n - 1, frames)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    return lo, hi, (pos - lo).astype(np.float32)
+
+
 def _interpolate(seq: np.ndarray, frames: int) -> np.ndarray:
     """Linear interpolation along axis 0 to ``frames`` frames, endpoints kept.
 
@@ -326,10 +335,7 @@ def _interpolate(seq: np.ndarray, frames: int) -> np.ndarray:
     n = seq.shape[0]
     if n == 1:
         return np.repeat(seq, frames, axis=0)
-    pos = np.linspace(0.0, n - 1, frames)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, n - 1)
-    w = (pos - lo).astype(np.float32)
+    lo, hi, w = interpolation_weights(n, frames)
     a, b = seq[lo], seq[hi]
     out = a + (b - a) * w[:, None, None, None]
     pres = _body_present(seq)

@@ -36,7 +36,7 @@ import numpy as np
 
 from .ntu import BODY_VALUES, JOINT_VALUES, NUM_JOINTS, Skeleton, harmless_label
 from .prepare import (DEFAULT_ACTOR_METHOD, actor_slots, actors_from_slots, drop_empty_frames, drops_empty_frames,
-                      prepare_sequence)
+                      interpolation_weights, prepare_sequence)
 
 #: Frame rate of the Kinect v2 skeleton stream (Hz) and the time budget of one frame (ms).
 FPS = 30
@@ -349,11 +349,9 @@ def optimise_model(model, precision: str = "fp32", threads: int | None = None):
         _float32_lstms(net)
 
     def run(x):
-        with torch.inference_mode():
-            if precision in ("bf16", "mixed"):
-                with torch.autocast("cpu", dtype=torch.bfloat16):
-                    return net(x).float()
-            return net(x)
+        with torch.inference_mode(), _precision_context(precision):
+            out = net(x)
+        return out.float() if precision in ("bf16", "mixed") else out
     run.module = net
     run.precision = precision
     return run
@@ -664,11 +662,8 @@ class FrameReuse:
             if n == 1:
                 zt = np.repeat(z, t, axis=0)
             else:
-                pos = np.linspace(0.0, n - 1, t)
-                lo = np.floor(pos).astype(np.int64)
-                hi = np.minimum(lo + 1, n - 1)
-                w = (pos - lo).astype(np.float32)[:, None]
-                zt = (1 - w) * z[lo] + w * z[hi]
+                lo, hi, w = interpolation_weights(n, t)
+                zt = (1 - w[:, None]) * z[lo] + w[:, None] * z[hi]
             return self.net.head(torch.from_numpy(zt[None].astype(np.float32)))
 
 
