@@ -123,7 +123,7 @@ from skelutils.train import resolve_device, save_checkpoint
 __all__ = [
     "GANConfig", "GAN_PRESETS", "KINETIC_GAN_CONFIG", "gan_preset", "epochs_to_iterations", "generated_persons",
     "Normaliser", "Generator", "Critic", "person_pyramid_graphs", "kinetic_gan_graphs",
-    "gradient_penalty", "train_gan", "load_generator", "sample", "CHECKPOINT_NAME",
+    "gradient_penalty", "train_gan", "load_generator", "sample", "class_templates", "CHECKPOINT_NAME",
 ]
 
 #: File name of the training checkpoint inside a run folder.
@@ -161,6 +161,7 @@ PERSON_PYRAMID: tuple[dict, ...] = (
 _INTER_CHOICES = ("spine+hands", "spine", "none")
 _OUTPUT_CHOICES = ("joints", "bones")
 _ARCH_CHOICES = ("companion", "kinetic_gan")
+_AUX_HEAD_CHOICES = ("critic", "separate")
 #: Largest log length factor of a generated bone (``output="bones"``): exp(0.2) = 1.22.
 _BONE_LOG_SCALE = 0.2
 
@@ -426,6 +427,14 @@ class GANConfig:
             batches; the generator adds the same loss on its samples. The critic then does not
             take the label as input channels (its head could read the label off them); the
             projection term still conditions its score. Kinetic-GAN: 0 (no such head).
+        aux_head: where the class head of ``aux_weight`` sits. ``"critic"`` (default): a linear
+            layer on the critic's pooled features, as in AC-GAN. ``"separate"``: a graph-conv
+            classifier of the critic's shape with its own weights (:class:`_ClassNet`), trained
+            only by the cross-entropy on real batches; the critic then takes the label as input
+            channels again. A shared trunk serves the Wasserstein score first: in a ``cpu30`` run
+            the linear head stayed at chance on real batches (cross-entropy 1.9 against
+            ln 7 = 1.95 after 300 updates) although a probe fitted on the same features reached
+            70% of the training samples.
         output: ``"joints"`` (Kinetic-GAN: the last layer gives each joint's standardised
             position) or ``"bones"``: per person, the root (SpineBase) position plus, per bone,
             a direction (added to the training set's mean direction, then normalised) and a
@@ -457,6 +466,16 @@ class GANConfig:
             with ``a, b`` linear in ``w`` and zero at initialisation (StyleGAN's modulation
             without the normalisation). Off (default), ``w`` enters once, through the learned
             constant of the coarsest stage (a few frames of a few nodes).
+        class_template: ``arch="companion"`` only: templates per class (0, the default: none).
+            The generator's last layer then gives a residual that is added to a learned template
+            of its output (both persons, every frame and joint; with ``output="bones"`` in the
+            root/direction/length form), which :func:`train_gan` starts at the mean of a cluster
+            of the class's training data (:func:`class_templates`: k-means, so that left- and
+            right-handed strikes, say, get templates of their own instead of one blurred mean).
+            Each sample draws one of its class's templates, in proportion to the clusters'
+            sizes, from the noise generator, and the mapping network sees which (the label
+            embedding has a row per template). The class is in the sample from the first update
+            on, and the networks learn how samples differ from their template.
     """
 
     t_size: int = 64
@@ -473,6 +492,7 @@ class GANConfig:
     noise_injection: bool = True
     critic_projection: bool = True
     aux_weight: float = 0.0
+    aux_head: str = "critic"
     output: str = "joints"
     n_critic: int = 5
     lambda_gp: float = 10.0
@@ -482,6 +502,7 @@ class GANConfig:
     arch: str = "companion"
     truncation_psi: float = 1.0
     stage_style: bool = False
+    class_template: int = 0
 
     def __post_init__(self):
         for name in ("g_channels", "d_channels", "betas"):
@@ -508,6 +529,13 @@ class GANConfig:
                     bad.append(f"{name}={getattr(self, name)!r} (arch='kinetic_gan' needs {want!r})")
         if kinetic and self.stage_style:
             bad.append("stage_style=True (arch='kinetic_gan' has no such modulation)")
+        if kinetic and self.class_template:
+            bad.append(f"class_template={self.class_template} (arch='kinetic_gan' has no class template)")
+        if isinstance(self.class_template, bool) or int(self.class_template) != self.class_template \
+                or self.class_template < 0:
+            bad.append(f"class_template={self.class_template!r} (expected templates per class, an int >= 0)")
+        if self.aux_head not in _AUX_HEAD_CHOICES:
+            bad.append(f"aux_head={self.aux_head!r} (expected one of {_AUX_HEAD_CHOICES})")
         if not 0 < self.truncation_psi <= 1:
             bad.append(f"truncation_psi={self.truncation_psi} (expected 0 < psi <= 1; 1 = none)")
         if self.temporal_kernel % 2 != 1:
@@ -573,9 +601,9 @@ GAN_PRESETS: dict[str, dict[str, Any]] = {
               "iterations": 150, "batch_size": 16},
     "cpu30": {"config": GANConfig(t_size=32, latent_dim=128, embed_dim=8, mapping_layers=3,
                                   levels=4, g_channels=(128, 64, 48, 32), d_channels=(24, 48, 64, 128),
-                                  blocks_per_stage=1, output="bones", aux_weight=10.0, lr=5e-4,
-                                  gp_every=4),
-              "iterations": 2400, "batch_size": 32},
+                                  blocks_per_stage=1, output="bones", aux_weight=10.0, aux_head="separate",
+                                  lr=5e-4, gp_every=4, class_template=16),
+              "iterations": 1200, "batch_size": 32},
     "kinetic_gan": {"config": KINETIC_GAN_CONFIG, "epochs": 1200, "iterations": 15000,
                     "batch_size": 32},
     "full_two_person": {"config": GANConfig(), "iterations": 40000, "batch_size": 32},
@@ -686,6 +714,90 @@ class Normaliser(nn.Module):
     def denormalise(self, z: torch.Tensor) -> torch.Tensor:
         """Standardised (N, 2, T, 25, 3) -> metres, same shape."""
         return z * self.std + self.mean[None, :, None]
+
+
+def class_templates(x: np.ndarray, y: np.ndarray, normaliser: Normaliser, output: str,
+                    n_classes: int, k: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster means of each class of ``x`` in a companion generator's output form, the start
+    of ``GANConfig.class_template``.
+
+    Args:
+        x: (N, 2, T, 25, 3) metres, the GAN's training data at ``t_size`` frames.
+        y: int (N,) labels.
+        normaliser: the generator's (fitted on ``x``).
+        output: ``"joints"`` (the standardised joints) or ``"bones"``: per person and frame the
+            standardised root position in the root's channels, and for every other joint the
+            unit direction of its bone minus the training set's mean unit direction (what
+            :meth:`Generator._kinematics` adds back) and the length channel that gives the
+            bone's length (clipped to the bound of the length factor); frames where a person
+            is absent keep the mean direction and length.
+        n_classes: classes; a class without samples gets zeros (the overall form).
+        k: templates per class: the means of a k-means clustering (k-means++ start from
+            ``seed``, Lloyd iterations to convergence) of the class's samples in that form.
+        seed: of the clustering.
+
+    Returns:
+        ``(templates, weights)``: float32 (n_classes * k, 2, T, 25, 3 or 4), template ``c * k + j``
+        the ``j``-th of class ``c``; float32 (n_classes, k), each cluster's share of its class
+        (0 for an empty cluster; a class without samples has equal shares).
+    """
+    x64 = np.asarray(x, np.float64)
+    mean = normaliser.mean.detach().cpu().numpy().astype(np.float64)[None, :, None]
+    std = normaliser.std.detach().cpu().numpy().astype(np.float64)
+    if output == "joints":
+        form = (x64 - mean) / std
+    elif output == "bones":
+        child, parent = np.asarray(BONES).T
+        vec = x64[..., child, :] - x64[..., parent, :]
+        norm = np.linalg.norm(vec, axis=-1, keepdims=True)
+        bone_mean = normaliser.bone_mean.detach().cpu().numpy().astype(np.float64)
+        mean_unit = bone_mean / np.maximum(np.linalg.norm(bone_mean, axis=-1, keepdims=True), 1e-6)
+        unit = np.where(norm > 1e-9, vec / np.maximum(norm, 1e-9), mean_unit[None, :, None, child])
+        form = np.zeros(x64.shape[:-1] + (4,))
+        form[..., child, :3] = unit - mean_unit[None, :, None, child]
+        # the length channel s of exp(scale * tanh(s)): this sample's length against the mean
+        mean_len = np.linalg.norm(bone_mean[:, child], axis=-1)[None, :, None, :, None]
+        log_ratio = np.log(np.maximum(norm, 1e-6) / np.maximum(mean_len, 1e-6)) / _BONE_LOG_SCALE
+        form[..., child, 3:] = np.where(norm > 1e-9, np.arctanh(np.clip(log_ratio, -0.95, 0.95)), 0.0)
+        form[..., 0, :3] = (x64[..., 0, :] - mean[..., 0, :]) / std
+    else:
+        raise ValueError(f"class_templates: output={output!r} (expected 'joints' or 'bones')")
+    y = np.asarray(y).astype(np.int64)
+    out = np.zeros((n_classes, k) + form.shape[1:])
+    weights = np.full((n_classes, k), 1.0 / k)
+    rng = np.random.default_rng(seed)
+    for c in range(n_classes):
+        f = form[y == c].reshape(int((y == c).sum()), -1)
+        if not len(f):
+            continue
+        assign = _kmeans(f, k, rng)
+        for j in range(k):
+            if (assign == j).any():
+                out[c, j] = f[assign == j].mean(axis=0).reshape(form.shape[1:])
+        weights[c] = np.bincount(assign, minlength=k) / len(f)
+    return out.reshape((n_classes * k,) + form.shape[1:]).astype(np.float32), weights.astype(np.float32)
+
+
+def _kmeans(f: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 100) -> np.ndarray:
+    """Cluster index (n,) of each row of ``f`` (n, d): k-means++ start, Lloyd iterations."""
+    n = len(f)
+    if k >= n:
+        return np.arange(n) % k
+    centres = [f[rng.integers(n)]]
+    for _ in range(1, k):
+        d2 = np.min([((f - c) ** 2).sum(1) for c in centres], axis=0)
+        centres.append(f[rng.choice(n, p=d2 / d2.sum())] if d2.sum() > 0 else f[rng.integers(n)])
+    centres = np.stack(centres)
+    assign = np.full(n, -1)
+    for _ in range(max_iter):
+        new = (((f[:, None] - centres[None]) ** 2).sum(-1)).argmin(1)
+        if (new == assign).all():
+            break
+        assign = new
+        for j in range(k):
+            if (assign == j).any():
+                centres[j] = f[assign == j].mean(0)
+    return assign
 
 
 # ---------------------------------------------------------------------------
@@ -887,11 +999,13 @@ class Generator(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.normaliser = normaliser if normaliser is not None else Normaliser()
+        self.template = None
         if cfg.arch == "kinetic_gan":
             self.net = _KGGeneratorNet(cfg)
             return
         adjacency, _, up = person_pyramid_graphs(cfg.levels, cfg.inter_edges)
-        self.label_emb = nn.Embedding(cfg.n_classes, cfg.embed_dim)
+        self.k = int(cfg.class_template)
+        self.label_emb = nn.Embedding(cfg.n_classes * max(self.k, 1), cfg.embed_dim)
         layers, width = [], cfg.latent_dim + cfg.embed_dim
         for _ in range(cfg.mapping_layers):
             layers += [nn.Linear(width, cfg.latent_dim), nn.LeakyReLU(0.2)]
@@ -925,6 +1039,11 @@ class Generator(nn.Module):
         for s in range(cfg.levels - 1):  # up[l]: level l+1 -> l
             self.register_buffer(f"up_{s}", torch.as_tensor(up[cfg.levels - 2 - s]))
         self.to_xyz = nn.Conv2d(c_in, 4 if cfg.output == "bones" else 3, 1)
+        # with class_template, the output is a residual on a per-class template (train_gan sets it)
+        if self.k:
+            self.template = nn.Parameter(torch.zeros(cfg.n_classes * self.k, _NUM_PERSONS, cfg.t_size,
+                                                     NUM_JOINTS, self.to_xyz.out_channels))
+            self.register_buffer("template_weights", torch.full((cfg.n_classes, self.k), 1.0 / self.k))
         if cfg.output == "bones":
             # chain[v, u] = 1 when bone u (the bone ending at joint u) lies on the path root -> v
             parent = {c: p for c, p in BONES}
@@ -951,11 +1070,28 @@ class Generator(nn.Module):
         joints = root + torch.einsum("vu,nmtuc->nmtvc", self.chain, bone)
         return norm.normalise(joints)
 
-    def mapping_w(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The mapping network's output ``w`` (N, width) for ``z`` (N, latent_dim) and labels."""
+    def set_templates(self, templates: np.ndarray, weights: np.ndarray) -> None:
+        """Start the templates of ``class_template`` at :func:`class_templates`' output."""
+        with torch.no_grad():
+            self.template.copy_(torch.as_tensor(templates))
+            self.template_weights.copy_(torch.as_tensor(weights))
+
+    def draw_templates(self, labels: torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor | None:
+        """Template row per sample, ``label * k + j`` with ``j`` drawn from ``rng`` by the
+        clusters' shares (no draw with one template per class); None without templates."""
+        if self.template is None:
+            return None
+        if self.k == 1:
+            return labels
+        j = torch.multinomial(self.template_weights[labels].cpu(), 1, generator=rng).squeeze(1)
+        return labels * self.k + j.to(labels.device)
+
+    def mapping_w(self, z: torch.Tensor, labels: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """The mapping network's output ``w`` (N, width) for ``z`` (N, latent_dim) and labels
+        (``rows``: the templates of :meth:`draw_templates`, which the embedding reads instead)."""
         if self.cfg.arch == "kinetic_gan":
             return self.net.mapping(self.net.mapping_input(z, labels))
-        return self.mapping(torch.cat([z, self.label_emb(labels)], dim=1))
+        return self.mapping(torch.cat([z, self.label_emb(labels if rows is None else rows)], dim=1))
 
     @torch.no_grad()
     def w_mean(self, n: int = 1000, rng: torch.Generator | None = None) -> torch.Tensor:
@@ -971,7 +1107,7 @@ class Generator(nn.Module):
             return self.net.mapping(inp).mean(0, keepdim=True)
         z = torch.randn((n, self.cfg.latent_dim), generator=rng).to(dev)
         lab = torch.randint(0, self.cfg.n_classes, (n,), generator=rng).to(dev)
-        return self.mapping_w(z, lab).mean(0, keepdim=True)
+        return self.mapping_w(z, lab, self.draw_templates(lab, rng)).mean(0, keepdim=True)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor,
                 rng: torch.Generator | None = None, *, psi: float = 1.0,
@@ -982,7 +1118,8 @@ class Generator(nn.Module):
         torch's global generator. ``psi < 1`` truncates ``w`` towards ``w_avg``
         (:meth:`w_mean`).
         """
-        w = self.mapping_w(z, labels)
+        rows = self.draw_templates(labels, rng)
+        w = self.mapping_w(z, labels, rows)
         if psi != 1.0:
             if w_avg is None:
                 raise ValueError("Generator: psi < 1 needs w_avg (Generator.w_mean)")
@@ -1004,6 +1141,8 @@ class Generator(nn.Module):
             for block in blocks:
                 x = block(x, rng)
         out = _from_internal(self.to_xyz(x))
+        if rows is not None:
+            out = out + self.template[rows]
         return self._kinematics(out) if self.cfg.output == "bones" else out
 
 
@@ -1019,23 +1158,14 @@ class Critic(nn.Module):
         if cfg.arch == "kinetic_gan":  # Kinetic-GAN's critic of person 0 (_KGCriticNet)
             self.net = _KGCriticNet(cfg)
             return
-        adjacency, down, _ = person_pyramid_graphs(cfg.levels, cfg.inter_edges)
-        self.label_input = cfg.aux_weight == 0
+        separate = cfg.aux_weight > 0 and cfg.aux_head == "separate"
+        self.label_input = cfg.aux_weight == 0 or separate
         self.label_emb = nn.Embedding(cfg.n_classes, cfg.embed_dim) if self.label_input else None
-        self.stages = nn.ModuleList()
-        c_in = 3 + (cfg.embed_dim if self.label_input else 0)
-        for lvl in range(cfg.levels):
-            blocks = nn.ModuleList()
-            for _ in range(cfg.blocks_per_stage):
-                blocks.append(_STBlock(c_in, cfg.d_channels[lvl], adjacency[lvl], cfg.temporal_kernel,
-                                       noise=False))
-                c_in = cfg.d_channels[lvl]
-            self.stages.append(blocks)
-        for lvl in range(cfg.levels - 1):
-            self.register_buffer(f"down_{lvl}", torch.as_tensor(down[lvl]))
+        c_in = _graph_encoder(self, cfg, 3 + (cfg.embed_dim if self.label_input else 0))
         self.fc = nn.Linear(c_in, 1)
         self.proj = nn.Embedding(cfg.n_classes, c_in) if cfg.critic_projection else None
-        self.aux = nn.Linear(c_in, cfg.n_classes) if cfg.aux_weight > 0 else None
+        self.aux = nn.Linear(c_in, cfg.n_classes) if cfg.aux_weight > 0 and not separate else None
+        self.classifier = _ClassNet(cfg) if separate else None
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor,
                 return_logits: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
@@ -1050,21 +1180,58 @@ class Critic(nn.Module):
         if self.label_input:
             c = self.label_emb(labels)[:, :, None, None].expand(n, -1, t, v)
             h = torch.cat([h, c], dim=1)
-        for lvl, blocks in enumerate(self.stages):
-            for block in blocks:
-                h = block(h)
-            if lvl + 1 < len(self.stages):
-                h = _pool_nodes(h, getattr(self, f"down_{lvl}"))
-            h = F.avg_pool2d(h, (2, 1))
-        feat = h.mean(dim=(2, 3))
+        feat = _encode(self, h)
         out = self.fc(feat).squeeze(1)
         if self.proj is not None:
             out = out + (self.proj(labels) * feat).sum(1)
         if return_logits:
-            if self.aux is None:
+            if self.aux is None and self.classifier is None:
                 raise ValueError("Critic: return_logits needs GANConfig.aux_weight > 0")
-            return out, self.aux(feat)
+            return out, self.aux(feat) if self.aux is not None else self.classifier(x)
         return out
+
+
+def _graph_encoder(module: nn.Module, cfg: GANConfig, c_in: int) -> int:
+    """Give ``module`` the critic's graph-conv stages (``stages``, fine to coarse, ``d_channels``)
+    and node-pooling buffers (``down_<level>``) for ``c_in`` input channels; returns the width of
+    the pooled features that :func:`_encode` gives."""
+    adjacency, down, _ = person_pyramid_graphs(cfg.levels, cfg.inter_edges)
+    module.stages = nn.ModuleList()
+    for lvl in range(cfg.levels):
+        blocks = nn.ModuleList()
+        for _ in range(cfg.blocks_per_stage):
+            blocks.append(_STBlock(c_in, cfg.d_channels[lvl], adjacency[lvl], cfg.temporal_kernel, noise=False))
+            c_in = cfg.d_channels[lvl]
+        module.stages.append(blocks)
+    for lvl in range(cfg.levels - 1):
+        module.register_buffer(f"down_{lvl}", torch.as_tensor(down[lvl]))
+    return c_in
+
+
+def _encode(module: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    """(N, C, T, 50) -> (N, width): the stages of :func:`_graph_encoder`, pooling nodes and halving
+    time after each level, then the mean over frames and nodes."""
+    for lvl, blocks in enumerate(module.stages):
+        for block in blocks:
+            h = block(h)
+        if lvl + 1 < len(module.stages):
+            h = _pool_nodes(h, getattr(module, f"down_{lvl}"))
+        h = F.avg_pool2d(h, (2, 1))
+    return h.mean(dim=(2, 3))
+
+
+class _ClassNet(nn.Module):
+    """The class head of ``aux_head="separate"``: the critic's graph-conv stages with their own
+    weights, then a linear layer to class logits; (N, 2, T, 25, 3) normalised -> (N, n_classes).
+    It lives inside the :class:`Critic` (same optimiser, same checkpoint) but the Wasserstein
+    score never reaches its weights."""
+
+    def __init__(self, cfg: GANConfig):
+        super().__init__()
+        self.head = nn.Linear(_graph_encoder(self, cfg, 3), cfg.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(_encode(self, _to_internal(x)))
 
 
 def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor,
@@ -1335,7 +1502,10 @@ def _start_gan_run(x: np.ndarray, y: np.ndarray, cfg: GANConfig, *, run_dir: Pat
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(int(seed))
     norm0 = Normaliser.fit_minmax(x) if cfg.arch == "kinetic_gan" else Normaliser.fit(x)
-    gen = Generator(cfg, norm0).to(dev)
+    gen = Generator(cfg, norm0)
+    if gen.template is not None:
+        gen.set_templates(*class_templates(x, y, norm0, cfg.output, cfg.n_classes, cfg.class_template, seed))
+    gen = gen.to(dev)
     critic = Critic(cfg).to(dev)
     run = _GANRun(cfg=cfg, gen=gen, critic=critic,
                   opt_g=torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas),
