@@ -245,15 +245,18 @@ AMBIGUITIES: list[Ambiguity] = [
     _R(17, "the GAN in a short CPU run",
        "the paper uses Kinetic-GAN as published (a free position per joint, class only through the "
        "latent and the critic's input; sections 4.4 and 5.2)",
-       "`full` uses Kinetic-GAN's networks (`kinetic_gan`); `smoke` keeps its form of output and "
-       "conditioning in the companion's small two-person networks; `cpu30` generates bone directions "
-       "and bounded bone lengths joined by forward kinematics (`output=\"bones\"`), adds an auxiliary "
-       "class head to the critic (AC-GAN), computes the gradient penalty on every fourth critic "
+       "`full` uses Kinetic-GAN's networks (`kinetic_gan`); `smoke` and `cpu30` use the companion's "
+       "two-person networks, which generate bone directions and bounded bone lengths joined by "
+       "forward kinematics (`output=\"bones\"`) as a residual on one of several learned templates of "
+       "the class, started at k-means cluster means of its training sequences (`class_template`); "
+       "`cpu30` adds a class head with its own weights whose cross-entropy the generator minimises "
+       "(`aux_weight`, `aux_head=\"separate\"`), computes the gradient penalty on every fourth critic "
        "update (`gp_every=4`) and uses lr 5e-4. Kinetic-GAN's form learns too slowly for 30 CPU "
        "minutes: its limbs stretch and a real-trained recogniser rarely recognises its samples. "
        "Notebook 02 with `-p PROFILE cpu30` measures the chosen form",
        "`gan.config` in a profile replaces any `GANConfig` field, e.g. "
-       "`{output: joints, aux_weight: 0, gp_every: 1, lr: 2.0e-4}`", "preset:cpu30:config.output", "bones"),
+       "`{output: joints, aux_weight: 0, gp_every: 1, lr: 2.0e-4, class_template: 0}` (Kinetic-GAN's form "
+       "at the cpu30 sizes)", "preset:cpu30:config.output", "bones"),
     _R(18, "GAN training length",
        "not stated; Kinetic-GAN's `kinetic-gan.py` trains 1,200 epochs at batch 32 (one generator "
        "update per five critic batches)",

@@ -602,7 +602,7 @@ KINETIC_GAN_CONFIG = GANConfig(
 GAN_PRESETS: dict[str, dict[str, Any]] = {
     "smoke": {"config": GANConfig(t_size=32, latent_dim=64, embed_dim=7, mapping_layers=2,
                                   levels=4, g_channels=(32, 32, 16, 16), d_channels=(16, 16, 32, 32),
-                                  blocks_per_stage=1),
+                                  blocks_per_stage=1, output="bones", class_template=2),
               "iterations": 150, "batch_size": 16},
     "cpu30": {"config": GANConfig(t_size=32, latent_dim=128, embed_dim=8, mapping_layers=3,
                                   levels=4, g_channels=(128, 64, 48, 32), d_channels=(24, 48, 64, 128),

@@ -41,14 +41,12 @@ _SMOKE = {
 
 #: Expectations per profile; a profile not listed here is refused (add it with its margins).
 EXPECT: dict[str, dict] = {
-    # The smoke GAN (150 updates) is a pipeline check: since the field's denoising and the masked
-    # motion input, the real-trained recogniser puts its samples in one class (measured: 0.143,
-    # chance; with the cpu30 design at smoke size, 150 and 450 updates: 0.150 and 0.146; with w
-    # modulating every generator stage, gan.config.stage_style: 0.171 at 150 updates, 0.146 with
-    # lr 1e-3, 0.132 at 300 updates, so no better than chance's scatter of about 0.02). Its
-    # margin test is a strict expected failure, so it reports at once when the GAN learns again.
-    "smoke": {**_SMOKE, "gan_known_at_chance": "the smoke GAN's samples are recognised at chance"},
-    "cpu30": _SMOKE,
+    # The smoke GAN (150 updates, bone output, two templates per class): 0.546 (seed 0) and 0.350
+    # (seed 2) of its samples recognised. Before the templates it stayed at chance (0.143; with
+    # w modulating every stage, 0.132 to 0.171), and its test was a strict expected failure.
+    "smoke": {**_SMOKE, "gan_over_chance": 0.10},
+    # the cpu30 generator (16 templates per class, 1,200 updates): 0.839 measured, seed 0
+    "cpu30": {**_SMOKE, "gan_over_chance": 0.45},
     "full": {**_SMOKE, "baseline": {"xsub": (CHANCE + 0.05, None), "xview": (CHANCE + 0.05, None)}},
 }
 
