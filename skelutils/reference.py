@@ -49,8 +49,9 @@ def collect(profile: str, seconds: float | None = None, notebooks: list[str] | N
     """Copy the profile's reference files from ``artifacts/<profile>/`` and write their provenance.
 
     The provenance's commit is the one the ablation's summary records (the code that ran the
-    notebooks), else the current one; ``note`` says what happened during the run (a restart,
-    another job on the machine).
+    notebooks), else the current one, and ``file_commits`` holds the commit that each file
+    records itself; ``note`` says what happened during the run (a restart, another job on the
+    machine, a file kept from an earlier run).
 
     Raises:
         FileNotFoundError: a file is missing (the message names the notebook to run).
@@ -67,7 +68,12 @@ def collect(profile: str, seconds: float | None = None, notebooks: list[str] | N
     for name, parts in FILES.items():
         shutil.copyfile(config.artifacts_dir(cfg, *parts, create=False), dest / name)
     abl = json.loads((dest / "ablation_summary.json").read_text())
+    made_by = {}                         # the commit each file records (its own provenance)
+    for name in FILES:
+        d = json.loads((dest / name).read_text())
+        made_by[name] = (d.get("provenance") or {}).get("git_commit") or d.get("git_commit")
     prov = {"schema": SCHEMA, "profile": profile, "git_commit": abl.get("git_commit") or config.git_commit(),
+            "file_commits": made_by,
             "seed": int(cfg.get("seed", 0)), "ablation_seeds": abl.get("seeds"),
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "duration_s": None if seconds is None else float(seconds),
@@ -105,9 +111,10 @@ def main(argv=None) -> int:
     p.add_argument("profile")
     p.add_argument("--seconds", type=float, help="how long the notebooks took (recorded)")
     p.add_argument("--note", help="what happened during the run (recorded)")
+    p.add_argument("--notebooks", nargs="+", help="the notebooks this run executed (default: 01_data 02_gan 07_ablation)")
     a = p.parse_args(argv)
     try:
-        print(f"reference written to {collect(a.profile, a.seconds, note=a.note)}")
+        print(f"reference written to {collect(a.profile, a.seconds, notebooks=a.notebooks, note=a.note)}")
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
