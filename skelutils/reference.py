@@ -1,8 +1,8 @@
 """Reference results of a profile that CI cannot afford (``cpu30``), committed under
 ``book/reference/<profile>/`` so that the book shows them beside the smoke run.
 
-``make reference`` executes notebooks 01, 02 and 07 in the profile (about an hour on 2 CPU cores
-for ``cpu30``), then ``python -m skelutils.reference <profile> --seconds N`` copies the small
+``make reference`` executes notebooks 01, 02 and 07 in the profile (about 90 minutes on 2 CPU
+cores for ``cpu30``), then ``python -m skelutils.reference <profile> --seconds N`` copies the small
 JSON files those notebooks wrote (the data set's metrics, the GAN's quality report, the
 ablation's summary) and writes ``provenance.json``: the commit, profile, seeds, machine, torch
 version, date and how long the run took. :func:`load_reference` reads them back and checks that
