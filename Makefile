@@ -81,7 +81,7 @@ dry-run: setup
 	$(PY) -m pytest -q tests/artifacts --profile full-dry $(DRY_DESELECT)
 
 # Reference results that CI cannot afford (skelutils/reference.py): notebooks 01, 02 and 07 in
-# REFERENCE_PROFILE (about 90 minutes on 2 CPU cores for cpu30), executed into _build/reference/,
+# REFERENCE_PROFILE (about 70 minutes on 2 CPU cores for cpu30), executed into _build/reference/,
 # then their small JSON files and provenance copied to book/reference/<profile>/ (committed).
 REFERENCE_PROFILE ?= cpu30
 REFERENCE_NOTEBOOKS := notebooks/01_data.ipynb notebooks/02_gan.ipynb notebooks/07_ablation.ipynb

@@ -1,7 +1,7 @@
 """Reference results of a profile that CI cannot afford (``cpu30``), committed under
 ``book/reference/<profile>/`` so that the book shows them beside the smoke run.
 
-``make reference`` executes notebooks 01, 02 and 07 in the profile (about 90 minutes on 2 CPU
+``make reference`` executes notebooks 01, 02 and 07 in the profile (about 70 minutes on 2 CPU
 cores for ``cpu30``), then ``python -m skelutils.reference <profile> --seconds N`` copies the small
 JSON files those notebooks wrote (the data set's metrics, the GAN's quality report, the
 ablation's summary) and writes ``provenance.json``: the commit, profile, seeds, machine, torch
