@@ -587,8 +587,8 @@ KINETIC_GAN_CONFIG = GANConfig(
 #: states it, and :func:`epochs_to_iterations` turns it into updates for the real training
 #: set's size; ``iterations`` is then that conversion for about 2,000 training sequences, the
 #: full profile's GAN training set). ``smoke``: a minute or two on two CPU cores (checks that
-#: the pipeline runs), with the bone output and class templates. ``cpu30``: about 30 minutes on
-#: two CPU cores (1.45 s per update measured in a cpu30 run), with the bone output, a separate
+#: the pipeline runs), with the bone output and class templates. ``cpu30``: about half an hour on
+#: two CPU cores (the reference run: 2,091 s, 1.74 s per update), with the bone output, a separate
 #: class head, lazy gradient penalty, lr 5e-4 and 16 templates per class, which a short run
 #: needs: without the templates, 2,400 updates left 53% of its samples outside their class, and
 #: kicking in wield knife's. ``kinetic_gan``: the paper's reading (the ``full`` profile), Kinetic-GAN as
@@ -772,7 +772,7 @@ def class_templates(x: np.ndarray, y: np.ndarray, normaliser: Normaliser, output
     weights = np.full((n_classes, k), 1.0 / k)
     rng = np.random.default_rng(seed)
     for c in range(n_classes):
-        f = form[y == c].reshape(int((y == c).sum()), -1)
+        f = form[y == c].reshape(-1, form[0].size)
         if not len(f):
             continue
         assign = _kmeans(f, k, rng)
@@ -1009,8 +1009,7 @@ class Generator(nn.Module):
             self.net = _KGGeneratorNet(cfg)
             return
         adjacency, _, up = person_pyramid_graphs(cfg.levels, cfg.inter_edges)
-        self.k = int(cfg.class_template)
-        self.label_emb = nn.Embedding(cfg.n_classes * max(self.k, 1), cfg.embed_dim)
+        self.label_emb = nn.Embedding(cfg.n_classes * max(cfg.class_template, 1), cfg.embed_dim)
         layers, width = [], cfg.latent_dim + cfg.embed_dim
         for _ in range(cfg.mapping_layers):
             layers += [nn.Linear(width, cfg.latent_dim), nn.LeakyReLU(0.2)]
@@ -1045,10 +1044,11 @@ class Generator(nn.Module):
             self.register_buffer(f"up_{s}", torch.as_tensor(up[cfg.levels - 2 - s]))
         self.to_xyz = nn.Conv2d(c_in, 4 if cfg.output == "bones" else 3, 1)
         # with class_template, the output is a residual on a per-class template (train_gan sets it)
-        if self.k:
-            self.template = nn.Parameter(torch.zeros(cfg.n_classes * self.k, _NUM_PERSONS, cfg.t_size,
+        k = cfg.class_template
+        if k:
+            self.template = nn.Parameter(torch.zeros(cfg.n_classes * k, _NUM_PERSONS, cfg.t_size,
                                                      NUM_JOINTS, self.to_xyz.out_channels))
-            self.register_buffer("template_weights", torch.full((cfg.n_classes, self.k), 1.0 / self.k))
+            self.register_buffer("template_weights", torch.full((cfg.n_classes, k), 1.0 / k))
         if cfg.output == "bones":
             # chain[v, u] = 1 when bone u (the bone ending at joint u) lies on the path root -> v
             parent = {c: p for c, p in BONES}
@@ -1086,10 +1086,11 @@ class Generator(nn.Module):
         clusters' shares (no draw with one template per class); None without templates."""
         if self.template is None:
             return None
-        if self.k == 1:
+        k = self.cfg.class_template
+        if k == 1:
             return labels
         j = torch.multinomial(self.template_weights[labels].cpu(), 1, generator=rng).squeeze(1)
-        return labels * self.k + j.to(labels.device)
+        return labels * k + j.to(labels.device)
 
     def mapping_w(self, z: torch.Tensor, labels: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
         """The mapping network's output ``w`` (N, width) for ``z`` (N, latent_dim) and labels

@@ -67,11 +67,10 @@ def collect(profile: str, seconds: float | None = None, notebooks: list[str] | N
     dest.mkdir(parents=True, exist_ok=True)
     for name, parts in FILES.items():
         shutil.copyfile(config.artifacts_dir(cfg, *parts, create=False), dest / name)
-    abl = json.loads((dest / "ablation_summary.json").read_text())
-    made_by = {}                         # the commit each file records (its own provenance)
-    for name in FILES:
-        d = json.loads((dest / name).read_text())
-        made_by[name] = (d.get("provenance") or {}).get("git_commit") or d.get("git_commit")
+    files = {name: json.loads((dest / name).read_text()) for name in FILES}
+    abl = files["ablation_summary.json"]
+    # the commit each file records (in its own provenance)
+    made_by = {name: (d.get("provenance") or {}).get("git_commit") or d.get("git_commit") for name, d in files.items()}
     prov = {"schema": SCHEMA, "profile": profile, "git_commit": abl.get("git_commit") or config.git_commit(),
             "file_commits": made_by,
             "seed": int(cfg.get("seed", 0)), "ablation_seeds": abl.get("seeds"),
